@@ -1,0 +1,192 @@
+/*
+ * convergence.c — the global error of a cell against its ODE, and the fitted order.
+ *
+ *   dt_k = t_end / (n0 2^k),  k = 0..K
+ *   E(dt_k) = max_n ||s_n - s(t_n)||_inf / max_n ||s(t_n)||_inf   over the grid of level k
+ *   order   = least-squares slope of log E against log dt over the asymptotic range
+ *
+ * The reference s(t) is CVODE (BDF, analytic Jacobian) on the finest grid, whose times
+ * contain every coarser grid's. Its own error is estimated by solving again with a
+ * tolerance ten times tighter; the tighter solution is used, and the looser one's distance
+ * from it (a conservative estimate) must be at least ref_margin = 1000 times below the
+ * smallest E. Otherwise the tolerance is tightened by 10 and everything is tried again.
+ *
+ * The asymptotic range: local orders p_k = log2(E_k / E_{k+1}) settle to the true order as
+ * dt -> 0, with a deviation proportional to dt (the next term of the error expansion). The
+ * range starts with the three finest levels and is extended to coarser levels while the new
+ * local order stays within ASYMPTOTIC_TOL of the current fit: levels whose local order has
+ * not yet settled (the pre-asymptotic regime) are left out rather than bending the fit.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analysis.h"
+
+/* A tenth of the +-0.15 window of the order.* checks: a level that moves the local order
+ * by more than this is not in the asymptotic regime. */
+#define ASYMPTOTIC_TOL 0.1
+
+void rnn_converge_opts_default(rnn_converge_opts *o)
+{
+    o->t_end = 4.0;
+    o->n0 = 40;
+    o->levels = 7;
+    o->ref_rtol = 1e-10;
+    o->min_ref_rtol = 1e-13;
+    o->ref_margin = 1000.0;
+}
+
+static double max_abs(size_t n, const double *x)
+{
+    double v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = fmax(v, fabs(x[i]));
+    return v;
+}
+
+/* Relative max-norm distance between two trajectories of nt states. */
+static double traj_rel_diff(size_t nt, size_t n, const double *A, const double *B)
+{
+    double num = 0, den = 0;
+    for (size_t k = 0; k < nt; k++) {
+        for (size_t i = 0; i < n; i++)
+            num = fmax(num, fabs(A[k * n + i] - B[k * n + i]));
+        den = fmax(den, max_abs(n, B + k * n));
+    }
+    return den > 0 ? num / den : num;
+}
+
+static int reference(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
+                     const double *times, double rtol, double *S, rnn_cvode_stats *st,
+                     char *msg, size_t len)
+{
+    rnn_cell_ode_ctx ctx;
+    rnn_ode ode;
+    int rc = rnn_cell_ode_bind(c, in, &ctx, &ode);
+    if (rc != RNN_OK)
+        return rc;
+    rnn_cvode_opts o;
+    rnn_cvode_opts_default(&o);
+    o.rtol = rtol;
+    o.atol = rtol * 1e-2; /* states are O(1): keep the absolute floor below the relative one */
+    o.max_steps = 1000000;
+    rc = rnn_cvode_solve(&ode, 0.0, s0, nt, times, S, &o, st, msg, len);
+    rnn_cell_ode_unbind(&ctx);
+    return rc;
+}
+
+static void fit_range(rnn_converge_result *r, size_t first, size_t last)
+{
+    double x[RNN_CONVERGE_MAX_LEVELS], y[RNN_CONVERGE_MAX_LEVELS];
+    size_t n = 0;
+    for (size_t k = first; k <= last; k++, n++) {
+        x[n] = log(r->dt[k]);
+        y[n] = log(r->err[k]);
+    }
+    r->fit_first = first;
+    r->fit_last = last;
+    if (rnn_fit_line(n, x, y, &r->order, &r->order_stderr, NULL) != RNN_OK)
+        r->order = r->order_stderr = NAN;
+}
+
+static void asymptotic_fit(rnn_converge_result *r)
+{
+    const size_t K = r->levels - 1;
+    for (size_t k = 0; k < K; k++)
+        r->local_order[k] = log2(r->err[k] / r->err[k + 1]);
+    r->local_order[K] = NAN;
+    size_t first = K >= 2 ? K - 2 : 0;
+    fit_range(r, first, K);
+    while (first > 0 && fabs(r->local_order[first - 1] - r->order) <= ASYMPTOTIC_TOL)
+        fit_range(r, --first, K);
+}
+
+int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
+                 const rnn_converge_opts *o, rnn_converge_result *r, char *msg, size_t len)
+{
+    const size_t n = c->n_state;
+    if (o->levels < 3 || o->levels > RNN_CONVERGE_MAX_LEVELS || o->n0 < 1 || !(o->t_end > 0) ||
+        !isfinite(o->t_end) || !(o->ref_rtol > 0) || !(o->min_ref_rtol > 0)) {
+        snprintf(msg, len, "converge: need 3..%d levels, n0 >= 1, t_end > 0 and positive "
+                 "reference tolerances", RNN_CONVERGE_MAX_LEVELS);
+        return RNN_EINVAL;
+    }
+    if (o->n0 << (o->levels - 1) > 50000000 / (n > 0 ? n : 1)) {
+        snprintf(msg, len, "converge: the finest level (n0 2^K = %zu steps of a %zu-dimensional "
+                 "state) is too large; use fewer levels or a smaller n0",
+                 o->n0 << (o->levels - 1), n);
+        return RNN_EINVAL;
+    }
+    memset(r, 0, sizeof *r);
+    r->levels = o->levels;
+    const size_t K = o->levels - 1, nf = o->n0 << K; /* steps at the finest level */
+    const double dt_saved = rnn_cell_dt(c);
+    double *times = malloc((nf + 1) * sizeof(double));
+    double *ref = malloc(2 * (nf + 1) * n * sizeof(double));
+    double *S = malloc((nf + 1) * n * sizeof(double));
+    int rc = (times && ref && S) ? RNN_OK : RNN_ENOMEM;
+    if (rc != RNN_OK)
+        snprintf(msg, len, "converge: out of memory for %zu states", nf + 1);
+
+    /* Cell runs at every level; errors measured once the reference is known. */
+    double *ref_loose = ref, *ref_tight = ref + (nf + 1) * n;
+    for (size_t i = 0; rc == RNN_OK && i <= nf; i++)
+        times[i] = o->t_end * (double)i / (double)nf;
+    double rtol = o->ref_rtol;
+    double min_err = INFINITY;
+    for (;;) {
+        if (rc == RNN_OK)
+            rc = reference(c, in, s0, nf + 1, times, rtol, ref_loose, NULL, msg, len);
+        if (rc == RNN_OK)
+            rc = reference(c, in, s0, nf + 1, times, rtol / 10, ref_tight, &r->ref_stats, msg, len);
+        if (rc != RNN_OK)
+            break;
+        r->ref_rtol = rtol / 10;
+        r->ref_error = traj_rel_diff(nf + 1, n, ref_loose, ref_tight);
+        min_err = INFINITY;
+        for (size_t k = 0; k <= K && rc == RNN_OK; k++) {
+            size_t nk = o->n0 << k, stride = (size_t)1 << (K - k);
+            r->dt[k] = o->t_end / (double)nk;
+            rc = rnn_cell_set_dt(c, r->dt[k]);
+            if (rc == RNN_OK)
+                rc = rnn_cell_run(c, in, 0.0, s0, nk, S);
+            if (rc != RNN_OK) {
+                snprintf(msg, len, "converge: %s failed at dt = %g: %s", c->type->name, r->dt[k],
+                         rnn_strerror(rc));
+                break;
+            }
+            double num = 0, den = 0;
+            for (size_t i = 0; i <= nk; i++) {
+                const double *sr = ref_tight + i * stride * n, *sc = S + i * n;
+                for (size_t j = 0; j < n; j++)
+                    num = fmax(num, fabs(sc[j] - sr[j]));
+                den = fmax(den, max_abs(n, sr));
+            }
+            r->err[k] = den > 0 ? num / den : num;
+            min_err = fmin(min_err, r->err[k]);
+        }
+        if (rc != RNN_OK)
+            break;
+        r->ref_ok = r->ref_error * o->ref_margin <= min_err;
+        if (r->ref_ok || rtol / 10 < o->min_ref_rtol * 1.0000001)
+            break;
+        rtol /= 10;
+    }
+    rnn_cell_set_dt(c, dt_saved);
+    if (rc == RNN_OK) {
+        for (size_t k = 0; k <= K; k++)
+            if (!(r->err[k] > 0)) {
+                snprintf(msg, len, "converge: %s has zero error at dt = %g (the ODE is trivial "
+                         "for this input?); no order can be fitted", c->type->name, r->dt[k]);
+                rc = RNN_EINVAL;
+                break;
+            }
+    }
+    if (rc == RNN_OK)
+        asymptotic_fit(r);
+    free(times);
+    free(ref);
+    free(S);
+    return rc;
+}

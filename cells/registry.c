@@ -1,0 +1,44 @@
+/*
+ * registry.c — the list of cells. Adding a cell is one file and one line here; the CLI,
+ * the tests and `make verify` loop over this list.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cell.h"
+
+#define CELLS                                                                        \
+    {                                                                                \
+        rnn_cell_tanh, rnn_cell_antisym, rnn_cell_antisym_gated, rnn_cell_cornn,     \
+            rnn_cell_cornn_explicit,                                                 \
+    }
+
+size_t rnn_registry_count(void)
+{
+    const rnn_cell_type *all[] = CELLS;
+    return sizeof all / sizeof all[0];
+}
+
+const rnn_cell_type *rnn_registry_get(size_t i)
+{
+    const rnn_cell_type *all[] = CELLS;
+    return i < sizeof all / sizeof all[0] ? all[i] : NULL;
+}
+
+const rnn_cell_type *rnn_registry_find(const char *name)
+{
+    for (size_t i = 0; i < rnn_registry_count(); i++)
+        if (strcmp(rnn_registry_get(i)->name, name) == 0)
+            return rnn_registry_get(i);
+    return NULL;
+}
+
+const char *rnn_registry_names(void)
+{
+    static char buf[512];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < rnn_registry_count() && used < sizeof buf; i++)
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", i ? ", " : "",
+                                 rnn_registry_get(i)->name);
+    return buf;
+}

@@ -1,0 +1,77 @@
+/*
+ * cmd_converge.c — `odernn converge CELL`: error against dt and the fitted order.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cjson/cJSON.h>
+#include "cli.h"
+
+int cmd_converge(cli_opts *o)
+{
+    rnn_cell *c;
+    int rc = cli_make_cell(o, &c);
+    if (rc)
+        return rc;
+    /* hold/linear sequences are sampled at the coarsest step, so every level sees the same signal */
+    rnn_cell_set_dt(c, o->conv.t_end / (double)o->conv.n0);
+    rnn_input *in;
+    rc = cli_make_input(o, c, o->conv.n0 + 1, &in);
+    double *s0 = rc ? NULL : malloc(c->n_state * sizeof(double));
+    if (!s0) {
+        rnn_cell_free(c);
+        rnn_input_free(in);
+        return rc ? rc : cli_error(EXIT_NUMERIC, "out of memory");
+    }
+    cli_initial_state(o, c, s0);
+    rnn_converge_result r;
+    char msg[1024];
+    int cr = rnn_converge(c, in, s0, &o->conv, &r, msg, sizeof msg);
+    if (cr != RNN_OK) {
+        rc = cli_error(cli_status(cr), "%s", msg);
+    } else if (o->json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "cell", c->type->name);
+        cJSON_AddNumberToObject(root, "order", r.order);
+        cJSON_AddNumberToObject(root, "order_stderr", r.order_stderr);
+        cJSON_AddNumberToObject(root, "expected_order", c->type->order);
+        cJSON *lv = cJSON_AddArrayToObject(root, "levels");
+        for (size_t k = 0; k < r.levels; k++) {
+            cJSON *l = cJSON_CreateObject();
+            cJSON_AddNumberToObject(l, "dt", r.dt[k]);
+            cJSON_AddNumberToObject(l, "error", r.err[k]);
+            if (k + 1 < r.levels)
+                cJSON_AddNumberToObject(l, "local_order", r.local_order[k]);
+            cJSON_AddBoolToObject(l, "in_fit", k >= r.fit_first && k <= r.fit_last);
+            cJSON_AddItemToArray(lv, l);
+        }
+        cJSON *ref = cJSON_AddObjectToObject(root, "reference");
+        cJSON_AddStringToObject(ref, "solver", "CVODE BDF, analytic dense Jacobian");
+        cJSON_AddNumberToObject(ref, "rtol", r.ref_rtol);
+        cJSON_AddNumberToObject(ref, "error_estimate", r.ref_error);
+        cJSON_AddBoolToObject(ref, "accurate_enough", r.ref_ok);
+        cJSON_AddNumberToObject(ref, "steps", (double)r.ref_stats.steps);
+        cJSON_AddNumberToObject(root, "m", (double)c->m);
+        cJSON_AddNumberToObject(root, "t_end", o->conv.t_end);
+        cJSON_AddStringToObject(root, "input", rnn_input_kind_name((rnn_input_kind)o->input));
+        cJSON_AddNumberToObject(root, "seed", (double)o->seed);
+        char *text = cJSON_Print(root);
+        puts(text);
+        free(text);
+        cJSON_Delete(root);
+    } else {
+        printf("# odernn converge %s  (m = %zu, input %s, t_end = %g, seed %lu)\n", c->type->name,
+               c->m, rnn_input_kind_name((rnn_input_kind)o->input), o->conv.t_end, o->seed);
+        printf("%-12s %-12s %-12s %s\n", "dt", "error", "local order", "in fit");
+        for (size_t k = 0; k < r.levels; k++)
+            printf("%-12.6g %-12.4e %-12.4f %s\n", r.dt[k], r.err[k], r.local_order[k],
+                   k >= r.fit_first && k <= r.fit_last ? "yes" : "no");
+        printf("order %.4f +- %.4f (expected %d); reference rtol %g, its error %.2e (%s)\n", r.order,
+               r.order_stderr, c->type->order, r.ref_rtol, r.ref_error,
+               r.ref_ok ? "at least 1000x below the smallest error" : "NOT 1000x below the smallest error");
+    }
+    free(s0);
+    rnn_input_free(in);
+    rnn_cell_free(c);
+    return rc;
+}

@@ -1,0 +1,264 @@
+/*
+ * main.c — the odernn program: the subcommand table, option parsing and exit statuses.
+ *
+ * Exit status: 0 success; 1 a check failed; 2 bad usage or bad input (with a message that
+ * says what was wrong and what is allowed); 3 a numerical failure (with the solver's reason).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include "cli.h"
+
+#define COMMON_HELP                                                                             \
+    "  --hidden M          hidden size m (default 32; 1.." "8192" ")\n"                          \
+    "  --input-dim D       input size d (default 1)\n"                                           \
+    "  --input KIND        sines | hold | linear | zero (default sines; hold and linear use a\n"  \
+    "                      seeded Gaussian sequence sampled at the cell's step)\n"               \
+    "  --s0 KIND           initial state: random (N(0, 0.5^2), seeded; default) | zero\n"        \
+    "  --seed S            seed of parameters, input and state (default 1)\n"                    \
+    "  --set NAME=VALUE    set a hyperparameter (repeatable; see 'odernn info CELL')\n"          \
+    "  --load-params F     read parameters (and hyperparameters) from F\n"                        \
+    "  --save-params F     write the parameters used to F (docs/params-format.md)\n"             \
+    "  --json              machine-readable output on stdout\n"
+
+static const cli_command commands[] = {
+    {"list", "cells, with ODE, hyperparameters, order",
+     "Lists the cells of the registry.\n\n  --json              an array of {name, ode, order, hyperparameters}\n",
+     "--json", 0, cmd_list},
+    {"info", "equations, defaults, provenance of one cell",
+     "odernn info CELL [options]\n\nShows a cell's ODE, discrete step, reference, order, "
+     "parameter blocks, hyperparameters (defaults and allowed ranges) and default initialisation.\n\n" COMMON_HELP,
+     "--hidden --input-dim --seed --set --load-params --save-params --json", 1, cmd_info},
+    {"simulate", "the discrete trajectory",
+     "odernn simulate CELL [options]\n\nRuns the cell for --steps steps and writes the trajectory as tidy CSV\n"
+     "(columns step, t, unit, value; a '#' provenance preamble).\n\n"
+     "  --steps N           number of steps (default 100)\n"
+     "  --out F             write the CSV to F (default: stdout)\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --steps --seed --set --load-params --save-params --json --out",
+     1, cmd_simulate},
+    {"reference", "the ODE trajectory by CVODE",
+     "odernn reference CELL [options]\n\nIntegrates the cell's ODE with CVODE and writes s(t_n) at the cell's time points\n"
+     "t_n = n dt, n = 0..steps, in the same CSV format as simulate.\n\n"
+     "  --steps N           number of time points after t = 0 (default 100)\n"
+     "  --rtol R, --atol A  CVODE tolerances (default 1e-8, 1e-10)\n"
+     "  --method M          bdf (default) | adams\n"
+     "  --linsol L          dense (analytic Jacobian; default) | gmres (matrix-free, for wide states)\n"
+     "  --max-steps N       CVODE's step limit per output interval (default 100000)\n"
+     "  --out F             write the CSV to F (default: stdout)\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --steps --seed --set --load-params --save-params --json --out "
+     "--rtol --atol --method --linsol --max-steps",
+     1, cmd_reference},
+    {"converge", "error against dt and the fitted order",
+     "odernn converge CELL [options]\n\nGlobal error E(dt) = max_n |s_n - s(t_n)|_inf / max_n |s(t_n)|_inf on [0, t_end] for\n"
+     "dt = t_end / (n0 2^k), k = 0..levels-1, against CVODE (tightened until it is 1000x more\n"
+     "accurate than the finest run), and the least-squares order over the asymptotic range.\n\n"
+     "  --levels L          number of step sizes (default 7; 3..16)\n"
+     "  --n0 N              steps at the coarsest level (default 40)\n"
+     "  --t-end T           horizon (default 4)\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --seed --set --load-params --save-params --json --levels "
+     "--n0 --t-end",
+     1, cmd_converge},
+    {"verify", "run the theorem checks",
+     "odernn verify [options]\n\nRuns the checks of THEORY.md: one line per check, then 'N passed, N failed'.\n"
+     "Exit status 1 if any check failed.\n\n"
+     "  --tier T            quick | standard (default) | full\n"
+     "  --only GLOB         only checks whose id matches (e.g. 'order.*', 'jac.step.tanh')\n"
+     "  --seed S            the run's seed (default 1)\n"
+     "  --json F            write the results as JSON (default results/verify.json)\n"
+     "  --report F          write the Markdown report (default results/verify.md)\n"
+     "  --list              list the selected checks and exit\n",
+     "--tier --only --seed --json --report --list", 0, cmd_verify},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: odernn COMMAND [options]   (odernn COMMAND --help for details)\n\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nExit status: 0 success, 1 a check failed, 2 bad usage or input, 3 numerical failure.\n");
+}
+
+static int parse_size(const char *opt, const char *v, size_t lo, size_t hi, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!v || v[0] == '-' || v[0] == '\0')
+        goto bad;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end != '\0' || errno == ERANGE || x < lo || x > hi)
+        goto bad;
+    *out = (size_t)x;
+    return 0;
+bad:
+    return cli_error(EXIT_USAGE, "%s must be an integer in %zu..%zu; got '%s'", opt, lo, hi,
+                     v ? v : "(nothing)");
+}
+
+static int parse_double(const char *opt, const char *v, double lo, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = v ? strtod(v, &end) : NAN;
+    if (!v || *end != '\0' || errno == ERANGE || !isfinite(x) || !(x > lo))
+        return cli_error(EXIT_USAGE, "%s must be a finite number > %g; got '%s'", opt, lo,
+                         v ? v : "(nothing)");
+    *out = x;
+    return 0;
+}
+
+static int allowed(const cli_command *cmd, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (const char *p = cmd->options; (p = strstr(p, opt)); p += n)
+        if ((p == cmd->options || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
+{
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("odernn %s — %s\n\n%s", cmd->name, cmd->summary, cmd->usage);
+            exit(EXIT_OK);
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            if (cmd->needs_cell && !o->cell) {
+                o->cell = a;
+                continue;
+            }
+            return cli_error(EXIT_USAGE, "unexpected argument '%s' for 'odernn %s' (see 'odernn %s --help')",
+                             a, cmd->name, cmd->name);
+        }
+        char name[64];
+        char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        snprintf(name, sizeof name, "%.*s", (int)(nl < 63 ? nl : 63), a);
+        if (!allowed(cmd, name))
+            return cli_error(EXIT_USAGE, "unknown option '%s' for 'odernn %s' (allowed: %s)", name,
+                             cmd->name, cmd->options);
+        int flag = !strcmp(name, "--list") || (!strcmp(name, "--json") && strcmp(cmd->name, "verify"));
+        if (!flag) {
+            v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v)
+                return cli_error(EXIT_USAGE, "option %s needs a value (see 'odernn %s --help')", name,
+                                 cmd->name);
+        }
+        int rc = 0;
+        if (!strcmp(name, "--hidden")) {
+            rc = parse_size(name, v, 1, CLI_MAX_HIDDEN, &o->m);
+            o->m_given = 1;
+        } else if (!strcmp(name, "--input-dim")) {
+            rc = parse_size(name, v, 1, 4096, &o->d);
+            o->d_given = 1;
+        } else if (!strcmp(name, "--input")) {
+            o->input = rnn_input_kind_parse(v);
+            if (o->input < 0)
+                rc = cli_error(EXIT_USAGE, "unknown input '%s' (allowed: sines, hold, linear, zero)", v);
+        } else if (!strcmp(name, "--s0")) {
+            if (strcmp(v, "random") && strcmp(v, "zero"))
+                rc = cli_error(EXIT_USAGE, "unknown --s0 '%s' (allowed: random, zero)", v);
+            o->s0_random = !strcmp(v, "random");
+        } else if (!strcmp(name, "--steps")) {
+            rc = parse_size(name, v, 1, CLI_MAX_STEPS, &o->steps);
+        } else if (!strcmp(name, "--seed")) {
+            size_t s;
+            rc = parse_size(name, v, 0, 4294967295u, &s);
+            o->seed = (unsigned long)s;
+        } else if (!strcmp(name, "--set")) {
+            if (o->nsets == CLI_MAX_SETS)
+                rc = cli_error(EXIT_USAGE, "at most %d --set options", CLI_MAX_SETS);
+            else if (!strchr(v, '=') || v[0] == '=')
+                rc = cli_error(EXIT_USAGE, "malformed --set '%s': expected NAME=VALUE, e.g. --set dt=0.1", v);
+            else
+                o->sets[o->nsets++] = v;
+        } else if (!strcmp(name, "--json")) {
+            if (flag)
+                o->json = 1;
+            else
+                o->json_path = v;
+        } else if (!strcmp(name, "--out")) {
+            o->out = v;
+        } else if (!strcmp(name, "--save-params")) {
+            o->save_params = v;
+        } else if (!strcmp(name, "--load-params")) {
+            o->load_params = v;
+        } else if (!strcmp(name, "--rtol")) {
+            rc = parse_double(name, v, 0, &o->cvode.rtol);
+        } else if (!strcmp(name, "--atol")) {
+            rc = parse_double(name, v, 0, &o->cvode.atol);
+        } else if (!strcmp(name, "--method")) {
+            if (!strcmp(v, "bdf"))
+                o->cvode.method = RNN_CVODE_BDF;
+            else if (!strcmp(v, "adams"))
+                o->cvode.method = RNN_CVODE_ADAMS;
+            else
+                rc = cli_error(EXIT_USAGE, "unknown --method '%s' (allowed: bdf, adams)", v);
+        } else if (!strcmp(name, "--linsol")) {
+            if (!strcmp(v, "dense"))
+                o->cvode.linsol = RNN_CVODE_DENSE;
+            else if (!strcmp(v, "gmres"))
+                o->cvode.linsol = RNN_CVODE_GMRES;
+            else
+                rc = cli_error(EXIT_USAGE, "unknown --linsol '%s' (allowed: dense, gmres)", v);
+        } else if (!strcmp(name, "--max-steps")) {
+            size_t s;
+            rc = parse_size(name, v, 1, 1000000000, &s);
+            o->cvode.max_steps = (long)s;
+        } else if (!strcmp(name, "--levels")) {
+            rc = parse_size(name, v, 3, RNN_CONVERGE_MAX_LEVELS, &o->conv.levels);
+        } else if (!strcmp(name, "--n0")) {
+            rc = parse_size(name, v, 1, 1000000, &o->conv.n0);
+        } else if (!strcmp(name, "--t-end")) {
+            rc = parse_double(name, v, 0, &o->conv.t_end);
+        } else if (!strcmp(name, "--tier")) {
+            o->tier = rnn_tier_parse(v);
+            if (o->tier < 0)
+                rc = cli_error(EXIT_USAGE, "unknown tier '%s' (allowed: quick, standard, full)", v);
+        } else if (!strcmp(name, "--only")) {
+            o->only = v;
+        } else if (!strcmp(name, "--report")) {
+            o->report_path = v;
+        } else if (!strcmp(name, "--list")) {
+            o->list = 1;
+        }
+        if (rc)
+            return rc;
+    }
+    if (cmd->needs_cell && !o->cell)
+        return cli_error(EXIT_USAGE, "'odernn %s' needs a cell (one of: %s)", cmd->name,
+                         rnn_registry_names());
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* Library code reports GSL errors as return codes; GSL must never abort the program. */
+    gsl_set_error_handler_off();
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        cli_opts o = {.m = 32, .d = 1, .input = RNN_INPUT_SINES, .steps = 100, .seed = 1,
+                      .s0_random = 1, .tier = RNN_TIER_STANDARD};
+        rnn_cvode_opts_default(&o.cvode);
+        rnn_converge_opts_default(&o.conv);
+        int rc = parse(&commands[i], argc - 2, argv + 2, &o);
+        return rc ? rc : commands[i].run(&o);
+    }
+    cli_error(EXIT_USAGE, "unknown command '%s'", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,109 @@
+/*
+ * experiments.h — the check registry and `odernn verify`.
+ *
+ * A check is a registry entry: its id (from THEORY.md), kind (paper / derived / reading /
+ * observation), the claim in one sentence, the source, its tier, and a function that
+ * measures a value and compares it with a threshold. A per-cell check runs once for every
+ * cell of the cell registry, with id "<id>.<cell>". Observations report a value and no
+ * verdict.
+ */
+#ifndef ODERNN_EXPERIMENTS_H
+#define ODERNN_EXPERIMENTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "cell.h"
+#include "solvers.h"
+
+typedef enum { RNN_KIND_PAPER, RNN_KIND_DERIVED, RNN_KIND_READING, RNN_KIND_OBSERVATION } rnn_check_kind;
+typedef enum { RNN_TIER_QUICK, RNN_TIER_STANDARD, RNN_TIER_FULL } rnn_tier;
+/* How measured is compared with threshold. */
+typedef enum { RNN_CMP_LE, RNN_CMP_GE } rnn_check_cmp;
+
+typedef struct {
+    rnn_tier tier;
+    unsigned long seed;
+} rnn_check_ctx;
+
+typedef struct {
+    double measured, threshold;
+    rnn_check_cmp cmp;
+    int pass;            /* set by the check: for most checks measured cmp threshold, but a
+                            check may require more (e.g. cvode.exact's slope) */
+    int status;          /* RNN_OK, or why the check could not be carried out (a failure) */
+    char detail[768];    /* one line: what was measured, on what */
+} rnn_check_result;
+
+typedef struct {
+    const char *id;
+    rnn_check_kind kind;
+    const char *claim;
+    const char *source;
+    rnn_tier tier;       /* the lowest tier that runs it */
+    int per_cell;        /* 1: run for every registered cell */
+    int (*run)(const rnn_check_ctx *ctx, const rnn_cell_type *cell, rnn_check_result *r);
+} rnn_check_def;
+
+const char *rnn_check_kind_name(rnn_check_kind k);
+const char *rnn_tier_name(rnn_tier t);
+int rnn_tier_parse(const char *s); /* -1 if unknown */
+
+/* The check registry (registry.c). */
+size_t rnn_checks_count(void);
+const rnn_check_def *rnn_checks_get(size_t i);
+
+/* The checks, one group per file. */
+int rnn_check_jac_step(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_jac_ode(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_vjp(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_order(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_cvode_exact(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_cvode_exact_constant(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_cornn_energy_identity(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_cornn_energy_bound(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_cornn_explicit_vs_imex(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+
+/* The closed-form linear test problem of cvode.exact (exact_linear.c), also used by tests. */
+typedef struct {
+    size_t blocks;                 /* n = 2 blocks */
+    double a[8], w[8], nu;         /* decay, rotation per block; forcing frequency */
+    double c0[16], v[16], s0[16];  /* constant and cosine forcing, initial state */
+} rnn_exact_linear;
+void rnn_exact_linear_make(rnn_exact_linear *p, size_t blocks, unsigned long seed);
+void rnn_exact_linear_solution(const rnn_exact_linear *p, double t, double *s);
+/* As an rnn_ode (rhs and analytic Jacobian) with ctx = p. */
+rnn_ode rnn_exact_linear_ode(const rnn_exact_linear *p);
+
+/* ---- helpers shared by the checks (check_util.c) ---------------------------------------------- */
+
+/* A cell of the given type with parameters seeded from the run's seed and a stream name. */
+rnn_cell *rnn_check_cell(const rnn_check_ctx *ctx, const rnn_cell_type *type, size_t m,
+                         size_t d, const char *stream, unsigned long index);
+/* Marks the result as not carried out (a failure), with a reason. */
+int rnn_check_error(rnn_check_result *r, int status, const char *fmt, ...);
+
+/* ---- verify (verify.c) ---------------------------------------------------------------------- */
+
+typedef struct {
+    rnn_tier tier;
+    unsigned long seed;
+    const char *only;        /* glob on check ids, or NULL */
+    const char *json_path;   /* or NULL */
+    const char *report_path; /* or NULL */
+    FILE *out;               /* one line per check */
+    int progress;            /* 1: progress on stderr */
+} rnn_verify_opts;
+
+typedef struct {
+    size_t passed, failed, skipped, observations;
+} rnn_verify_summary;
+
+/* Runs the selected checks; returns RNN_OK, or an I/O error writing the files (msg). */
+int rnn_verify_run(const rnn_verify_opts *o, rnn_verify_summary *sum, char *msg, size_t len);
+/* Lists the ids the options select (for --list). */
+void rnn_verify_list(const rnn_verify_opts *o, FILE *out);
+
+/* Writes a text file atomically: to path.tmp.PID, then rename. */
+int rnn_write_atomic(const char *path, const char *text, char *msg, size_t len);
+
+#endif

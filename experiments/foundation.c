@@ -1,0 +1,247 @@
+/*
+ * foundation.c — the checks every cell passes (THEORY.md §3).
+ *
+ *   jac.step.<cell>  analytic step Jacobian vs central differences, 3 seeded states, two
+ *                    step sizes (the default and half of it), m in {8, 32}: max rel. error <= 1e-6
+ *   jac.ode.<cell>   the same for the ODE Jacobian df/ds
+ *   vjp.<cell>       BPTT gradients of L = 1/2 ||s_N - target||^2, N = 50: dL/dtheta against
+ *                    central differences of L extrapolated by Ridders' method, dL/ds0 against
+ *                    the chain of per-step central-difference Jacobians; each block relative
+ *                    to its own largest entry: max rel. error <= 1e-6 (m = 8; standard: 8, 32)
+ *   order.<cell>     the fitted global order on the `sines` input within +-0.15 of the cell's
+ *                    order, with a reference at least 1000x more accurate than the finest run
+ *
+ * Central differences have error ~ eps^(2/3) ~ 4e-11 relative (derivatives.c), so 1e-6
+ * separates right from wrong by four orders of magnitude either way.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analysis.h"
+#include "experiments.h"
+
+#define JAC_TOL 1e-6
+#define ORDER_TOL 0.15
+#define N_STATES 3
+#define D_INPUT 2
+
+static int jacobian_check(const rnn_check_ctx *ctx, const rnn_cell_type *type, int which,
+                          rnn_check_result *r)
+{
+    static const size_t ms[] = {8, 32};
+    const char *stream = which ? "jac.ode" : "jac.step";
+    double worst = 0;
+    size_t worst_m = 0;
+    r->threshold = JAC_TOL;
+    r->cmp = RNN_CMP_LE;
+    for (size_t im = 0; im < 2; im++) {
+        const size_t m = ms[im];
+        rnn_cell *c = rnn_check_cell(ctx, type, m, D_INPUT, stream, m);
+        const size_t n = c ? c->n_state : 0;
+        double *buf = c ? malloc((2 * n * n + n + D_INPUT) * sizeof(double)) : NULL;
+        if (!buf) {
+            rnn_cell_free(c);
+            return rnn_check_error(r, RNN_ENOMEM, "out of memory (m = %zu)", m);
+        }
+        double *Ja = buf, *Jf = buf + n * n, *s = Jf + n * n, *u = s + n;
+        const double dt0 = rnn_cell_dt(c);
+        int rc = RNN_OK;
+        for (int h = 0; h < 2 && rc == RNN_OK; h++) {
+            rnn_cell_set_dt(c, h ? 0.5 * dt0 : dt0);
+            for (unsigned long k = 0; k < N_STATES && rc == RNN_OK; k++) {
+                unsigned long seed = rnn_seed_derive(ctx->seed, stream, 100 * m + 10 * h + k);
+                rnn_cell_random_state(c, seed, 1.0, s);
+                gsl_rng *g = rnn_rng_alloc(seed, "input", 0);
+                rnn_fill_gaussian(g, 1.0, D_INPUT, u);
+                gsl_rng_free(g);
+                double t = 0.3 * (double)k;
+                rc = which ? rnn_cell_ode_jacobian(c, t, s, u, Ja) : rnn_cell_step_jacobian(c, t, s, u, Ja);
+                if (rc == RNN_OK)
+                    rc = rnn_fd_jacobian(c, which, t, s, u, Jf);
+                double e = rnn_max_rel_diff(n * n, Ja, Jf, 1e-300);
+                if (rc == RNN_OK && !(e <= worst)) {
+                    worst = e;
+                    worst_m = m;
+                }
+            }
+        }
+        free(buf);
+        rnn_cell_free(c);
+        if (rc != RNN_OK)
+            return rnn_check_error(r, rc, "%s (m = %zu): %s", type->name, m, rnn_strerror(rc));
+    }
+    r->measured = worst;
+    r->pass = worst <= JAC_TOL;
+    snprintf(r->detail, sizeof r->detail,
+             "max |J - J_fd| / max |J_fd| over m = 8, 32, %d states, 2 step sizes (worst at m = %zu)",
+             N_STATES, worst_m);
+    return RNN_OK;
+}
+
+int rnn_check_jac_step(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_check_result *r)
+{
+    return jacobian_check(ctx, type, 0, r);
+}
+
+int rnn_check_jac_ode(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_check_result *r)
+{
+    return jacobian_check(ctx, type, 1, r);
+}
+
+/* L as a function of the coordinate being differenced (an initial state or a parameter). */
+typedef struct {
+    rnn_cell *c;
+    const rnn_input *in;
+    const double *s0, *target;
+    size_t N;
+    double *S;
+    int is_param;
+} loss_ctx;
+
+static int loss_at(double *x, void *p, double *f)
+{
+    (void)x; /* x aliases s0 or c->params, already perturbed in place */
+    loss_ctx *lc = p;
+    if (lc->is_param)
+        rnn_cell_params_changed(lc->c);
+    return rnn_bptt_loss(lc->c, lc->in, lc->s0, lc->N, lc->target, lc->S, f);
+}
+
+/* dL/dx_j by Ridders' extrapolation started from h0 = 0.1 max(1, |x_j|) and shrinking
+ * to ~2e-4 h0: the large steps resolve a gradient that has vanished over N steps (dL/ds0 of
+ * the tanh cell at dt = 1 is ~3e-8 of L, below the rounding floor eps L / h of a single small
+ * central difference), and the small ones serve coordinates to which a 50-step trajectory
+ * responds strongly (the weights). The tableau's own error estimate picks the answer. */
+static int fd_loss(rnn_cell *c, const rnn_input *in, double *s0, size_t N, const double *target,
+                   double *S, double *x, size_t j, int is_param, double *out)
+{
+    loss_ctx lc = {c, in, s0, target, N, S, is_param};
+    int rc = rnn_fd_ridders(loss_at, &lc, x, j, 0.1 * fmax(1.0, fabs(x[j])), out, NULL);
+    if (is_param)
+        rnn_cell_params_changed(c);
+    return rc;
+}
+
+/* dL/ds0 by the chain rule over per-step central-difference Jacobians, independent of the
+ * analytic Jacobians and VJPs: g = s_N - target, then g <- J_fd(s_k)^T g for k = N-1..0.
+ * Each J_fd is O(1) and accurate to ~1e-10, so a gradient that has vanished over the N
+ * steps is resolved in relative terms, which a difference of L itself cannot do (its
+ * rounding floor eps L / h swamps dL/ds0 ~ 3e-8 L for the tanh cell at dt = 1). */
+static int fd_state_gradient(const rnn_cell *c, const rnn_input *in, size_t N, const double *S,
+                             const double *target, double *g)
+{
+    const size_t n = c->n_state;
+    double *J = malloc((n * n + n + c->d) * sizeof(double));
+    if (!J)
+        return RNN_ENOMEM;
+    double *tmp = J + n * n, *u = tmp + n;
+    int rc = RNN_OK;
+    for (size_t i = 0; i < n; i++)
+        g[i] = S[N * n + i] - target[i];
+    const double dt = rnn_cell_dt(c);
+    for (size_t k = N; k-- > 0 && rc == RNN_OK;) {
+        double t = (double)k * dt;
+        rnn_input_eval(in, t, u);
+        rc = rnn_fd_jacobian(c, 0, t, S + k * n, u, J);
+        for (size_t j = 0; j < n; j++) {
+            double v = 0;
+            for (size_t i = 0; i < n; i++)
+                v += J[i * n + j] * g[i];
+            tmp[j] = v;
+        }
+        memcpy(g, tmp, n * sizeof(double));
+    }
+    free(J);
+    return rc;
+}
+
+int rnn_check_vjp(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_check_result *r)
+{
+    const size_t N = 50;
+    const size_t nm = ctx->tier == RNN_TIER_QUICK ? 1 : 2;
+    static const size_t ms[] = {8, 32};
+    double worst = 0;
+    r->threshold = JAC_TOL;
+    r->cmp = RNN_CMP_LE;
+    for (size_t im = 0; im < nm; im++) {
+        const size_t m = ms[im];
+        rnn_cell *c = rnn_check_cell(ctx, type, m, D_INPUT, "vjp", m);
+        rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(ctx->seed, "vjp:input", m));
+        if (!c || !in) {
+            rnn_cell_free(c);
+            rnn_input_free(in);
+            return rnn_check_error(r, RNN_ENOMEM, "out of memory");
+        }
+        const size_t n = c->n_state, P = c->n_params;
+        double *buf = malloc(((N + 1) * n + 4 * n + 2 * P) * sizeof(double));
+        if (!buf) {
+            rnn_cell_free(c);
+            rnn_input_free(in);
+            return rnn_check_error(r, RNN_ENOMEM, "out of memory");
+        }
+        double *S = buf, *s0 = S + (N + 1) * n, *target = s0 + n, *gs = target + n, *gs_fd = gs + n;
+        double *gth = gs_fd + n, *gth_fd = gth + P;
+        rnn_cell_random_state(c, rnn_seed_derive(ctx->seed, "vjp:s0", m), 1.0, s0);
+        rnn_cell_random_state(c, rnn_seed_derive(ctx->seed, "vjp:target", m), 1.0, target);
+        double L;
+        int rc = rnn_bptt_gradient(c, in, s0, N, target, S, &L, gs, gth);
+        if (rc == RNN_OK)
+            rc = fd_state_gradient(c, in, N, S, target, gs_fd);
+        for (size_t j = 0; j < P && rc == RNN_OK; j++)
+            rc = fd_loss(c, in, s0, N, target, S, c->params, j, 1, &gth_fd[j]);
+        if (rc == RNN_OK) {
+            double es = rnn_max_rel_diff(n, gs, gs_fd, 1e-300);
+            double et = rnn_max_rel_diff(P, gth, gth_fd, 1e-300);
+            worst = fmax(worst, fmax(es, et));
+            size_t used = strlen(r->detail);
+            snprintf(r->detail + used, sizeof r->detail - used,
+                     "%sm = %zu: dL/ds0 %.1e, dL/dtheta %.1e (%zu parameters)", im ? "; " : "", m,
+                     es, et, P);
+        }
+        free(buf);
+        rnn_cell_free(c);
+        rnn_input_free(in);
+        if (rc != RNN_OK)
+            return rnn_check_error(r, rc, "%s (m = %zu): %s", type->name, m, rnn_strerror(rc));
+    }
+    r->measured = worst;
+    r->pass = worst <= JAC_TOL;
+    return RNN_OK;
+}
+
+int rnn_check_order(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_check_result *r)
+{
+    const size_t m = 16;
+    rnn_cell *c = rnn_check_cell(ctx, type, m, D_INPUT, "order", m);
+    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(ctx->seed, "order:input", 0));
+    double *s0 = c ? malloc(c->n_state * sizeof(double)) : NULL;
+    if (!s0 || !in) {
+        rnn_cell_free(c);
+        rnn_input_free(in);
+        free(s0);
+        return rnn_check_error(r, RNN_ENOMEM, "out of memory");
+    }
+    rnn_cell_random_state(c, rnn_seed_derive(ctx->seed, "order:s0", 0), 0.5, s0);
+    rnn_converge_opts o;
+    rnn_converge_opts_default(&o);
+    rnn_converge_result res;
+    char msg[512];
+    int rc = rnn_converge(c, in, s0, &o, &res, msg, sizeof msg);
+    rnn_cell_free(c);
+    rnn_input_free(in);
+    free(s0);
+    if (rc != RNN_OK)
+        return rnn_check_error(r, rc, "%s", msg);
+    r->measured = fabs(res.order - type->order);
+    r->threshold = ORDER_TOL;
+    r->cmp = RNN_CMP_LE;
+    r->pass = r->measured <= ORDER_TOL && res.ref_ok;
+    snprintf(r->detail, sizeof r->detail,
+             "fitted order %.4f +- %.4f (expected %d) over levels %zu..%zu of dt = %g..%g, m = %zu, "
+             "sines; reference error %.1e %s 1e-3 x min E = %.1e",
+             res.order, res.order_stderr, type->order, res.fit_first, res.fit_last,
+             res.dt[0], res.dt[res.levels - 1], m, res.ref_error, res.ref_ok ? "<=" : "> (FAILS)",
+             1e-3 * res.err[res.levels - 1]);
+    return RNN_OK;
+}
