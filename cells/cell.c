@@ -131,7 +131,7 @@ static void hyper_names(const rnn_cell *c, char *buf, size_t len)
                                  c->type->hypers[i].name);
 }
 
-int rnn_cell_set_hyper(rnn_cell *c, const char *name, double value, char *msg, size_t len)
+static int set_hyper(rnn_cell *c, const char *name, double value, int joint, char *msg, size_t len)
 {
     int i = rnn_cell_hyper_index(c, name);
     if (i < 0) {
@@ -151,7 +151,7 @@ int rnn_cell_set_hyper(rnn_cell *c, const char *name, double value, char *msg, s
     }
     double old = c->hyper[i];
     c->hyper[i] = value;
-    if (c->type->check) {
+    if (joint && c->type->check) {
         int rc = c->type->check(c, msg, len);
         if (rc != RNN_OK) {
             c->hyper[i] = old;
@@ -162,7 +162,12 @@ int rnn_cell_set_hyper(rnn_cell *c, const char *name, double value, char *msg, s
     return RNN_OK;
 }
 
-int rnn_cell_set_assignment(rnn_cell *c, const char *assignment, char *msg, size_t len)
+int rnn_cell_set_hyper(rnn_cell *c, const char *name, double value, char *msg, size_t len)
+{
+    return set_hyper(c, name, value, 1, msg, len);
+}
+
+static int assign(rnn_cell *c, const char *assignment, int joint, char *msg, size_t len)
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment || eq[1] == '\0') {
@@ -184,7 +189,28 @@ int rnn_cell_set_assignment(rnn_cell *c, const char *assignment, char *msg, size
         snprintf(msg, len, "malformed --set '%s': '%s' is not a number", assignment, eq + 1);
         return RNN_EINVAL;
     }
-    return rnn_cell_set_hyper(c, name, v, msg, len);
+    return set_hyper(c, name, v, joint, msg, len);
+}
+
+int rnn_cell_set_assignment(rnn_cell *c, const char *assignment, char *msg, size_t len)
+{
+    return assign(c, assignment, 1, msg, len);
+}
+
+int rnn_cell_set_assignments(rnn_cell *c, size_t n, const char *const *assignments, char *msg,
+                             size_t len)
+{
+    double saved[RNN_MAX_HYPERS];
+    memcpy(saved, c->hyper, sizeof saved);
+    int rc = RNN_OK;
+    for (size_t i = 0; i < n && rc == RNN_OK; i++)
+        rc = assign(c, assignments[i], 0, msg, len);
+    if (rc == RNN_OK && c->type->check)
+        rc = c->type->check(c, msg, len);
+    if (rc != RNN_OK)
+        memcpy(c->hyper, saved, sizeof saved);
+    rnn_cell_params_changed(c);
+    return rc;
 }
 
 double rnn_cell_get_hyper(const rnn_cell *c, const char *name)

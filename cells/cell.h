@@ -189,6 +189,10 @@ int rnn_cell_hyper_index(const rnn_cell *c, const char *name);
 int rnn_cell_set_hyper(rnn_cell *c, const char *name, double value, char *msg, size_t len);
 /* Parses "name=value" and sets it. */
 int rnn_cell_set_assignment(rnn_cell *c, const char *assignment, char *msg, size_t len);
+/* Sets several "name=value" at once: each is range-checked, the joint constraints are
+ * checked after all are set (so their order does not matter); on error nothing changes. */
+int rnn_cell_set_assignments(rnn_cell *c, size_t n, const char *const *assignments, char *msg,
+                             size_t len);
 double rnn_cell_get_hyper(const rnn_cell *c, const char *name);
 /* The step size (the hyperparameter flagged RNN_HYPER_STEP). */
 double rnn_cell_dt(const rnn_cell *c);

@@ -68,7 +68,9 @@ typedef struct {
 static int read_header(FILE *f, const char *path, header *h, rnn_cell *c, char *msg, size_t len)
 {
     char line[1024];
-    size_t nblock = 0;
+    size_t nblock = 0, nhyper = 0;
+    char assign[RNN_MAX_HYPERS][RNN_NAME_LEN + 64];
+    const char *assign_ptr[RNN_MAX_HYPERS];
     long pos = ftell(f);
     if (!fgets(line, sizeof line, f) || strncmp(line, MAGIC, strlen(MAGIC)) != 0) {
         snprintf(msg, len, "'%s' is not an odernn parameter file (first line must be '%s')", path,
@@ -104,18 +106,17 @@ static int read_header(FILE *f, const char *path, header *h, rnn_cell *c, char *
             if (sscanf(rest, "%lu", &c->seed) != 1)
                 goto bad;
         } else if (strcmp(key, "hyper") == 0) {
-            char name[RNN_NAME_LEN], val[64], *end;
+            char name[RNN_NAME_LEN], val[64];
             if (sscanf(rest, "%31s %63s", name, val) != 2)
                 goto bad;
-            double v = strtod(val, &end);
-            if (*end != '\0') {
-                snprintf(msg, len, "'%s': hyperparameter %s has value '%s', not a number", path,
-                         name, val);
+            if (nhyper == RNN_MAX_HYPERS) {
+                snprintf(msg, len, "'%s': more than %d hyperparameters", path, RNN_MAX_HYPERS);
                 return RNN_EFORMAT;
             }
-            int rc = rnn_cell_set_hyper(c, name, v, msg, len);
-            if (rc != RNN_OK)
-                return RNN_EFORMAT;
+            /* set together after the header, so joint constraints see them all */
+            snprintf(assign[nhyper], sizeof assign[nhyper], "%s=%s", name, val);
+            assign_ptr[nhyper] = assign[nhyper];
+            nhyper++;
         } else if (strcmp(key, "block") == 0) {
             char name[RNN_NAME_LEN];
             size_t rows, cols;
@@ -144,6 +145,10 @@ static int read_header(FILE *f, const char *path, header *h, rnn_cell *c, char *
     }
     if (!h->have_cell || !h->have_m || !h->have_d) {
         snprintf(msg, len, "'%s': header must give 'cell', 'm' and 'd'", path);
+        return RNN_EFORMAT;
+    }
+    if (c && rnn_cell_set_assignments(c, nhyper, assign_ptr, line, sizeof line) != RNN_OK) {
+        snprintf(msg, len, "'%s': %s", path, line);
         return RNN_EFORMAT;
     }
     if (c && nblock != c->n_blocks) {

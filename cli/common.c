@@ -69,17 +69,16 @@ int cli_make_cell(const cli_opts *o, rnn_cell **out)
     int rc = RNN_OK;
     /* Init hyperparameters (wscale) shape the initialisation: apply them, then re-init. */
     int reinit = 0;
-    for (size_t i = 0; i < o->nsets && rc == RNN_OK; i++) {
-        rc = rnn_cell_set_assignment(c, o->sets[i], msg, sizeof msg);
+    rc = rnn_cell_set_assignments(c, o->nsets, o->sets, msg, sizeof msg);
+    for (size_t i = 0; i < o->nsets; i++)
         reinit |= is_init_assignment(c, o->sets[i]);
-    }
     if (rc == RNN_OK && reinit && !o->load_params)
         rnn_cell_init(c, o->seed);
     if (rc == RNN_OK && o->load_params) {
         rc = rnn_params_load(c, o->load_params, msg, sizeof msg);
         /* --set overrides what the file says */
-        for (size_t i = 0; i < o->nsets && rc == RNN_OK; i++)
-            rc = rnn_cell_set_assignment(c, o->sets[i], msg, sizeof msg);
+        if (rc == RNN_OK)
+            rc = rnn_cell_set_assignments(c, o->nsets, o->sets, msg, sizeof msg);
     }
     if (rc == RNN_OK && o->save_params)
         rc = rnn_params_save(c, o->save_params, msg, sizeof msg);

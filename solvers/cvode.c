@@ -101,8 +101,14 @@ static void add_stats(void *mem, rnn_cvode_stats *st)
 static int fail(const solve_ctx *sc, const char *call, int flag, double t, char *msg, size_t len)
 {
     char *name = flag ? CVodeGetReturnFlagName(flag) : NULL;
-    snprintf(msg, len, "%s failed for %s at t = %.17g: %s%s%s", call, sc->ode->name, t,
-             name ? name : "allocation failed", sc->err[0] ? " — " : "", sc->err);
+    const char *hint = flag == CV_REPTD_RHSFUNC_ERR || flag == CV_RHSFUNC_FAIL
+                           ? " (the right-hand side kept returning non-finite values: the solution "
+                             "is blowing up)"
+                       : flag == CV_TOO_MUCH_WORK ? " (raise the step limit, e.g. --max-steps, or "
+                                                    "check for stiffness or blow-up)"
+                                                  : "";
+    snprintf(msg, len, "%s failed for %s at t = %.17g: %s%s%s%s", call, sc->ode->name, t,
+             name ? name : "allocation failed", sc->err[0] ? " — " : "", sc->err, hint);
     free(name);
     return RNN_ESOLVER;
 }
@@ -194,9 +200,11 @@ int rnn_cvode_solve(const rnn_ode *ode, double t0, const double *s0, size_t n_ou
         while (t < t_out[k]) {
             double knot = ode->next_knot ? ode->next_knot(t, ode->ctx) : INFINITY;
             /* A stop time at the next knot keeps every internal step on one side of it,
-             * even when the output time lies before the knot. */
-            if (isfinite(knot))
-                TRY(CVodeSetStopTime(mem, knot));
+             * even when the output time lies before the knot. Past the last knot it is the
+             * last output time: CVodeReInit (SUNDIALS 6.4) keeps an old stop time, and one
+             * left at the current time makes CVode refuse to move. */
+            double tstop = knot < t_out[n_out - 1] ? knot : t_out[n_out - 1];
+            TRY(CVodeSetStopTime(mem, tstop));
             double target = t_out[k] < knot ? t_out[k] : knot;
             flag = CVode(mem, target, y, &t, CV_NORMAL);
             if (flag < 0) {
