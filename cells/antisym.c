@@ -62,12 +62,7 @@ static void init(rnn_cell *c, gsl_rng *r)
 /* derived = A = W - W^T - gamma I */
 static void prepare(rnn_cell *c)
 {
-    const size_t m = c->m;
-    const double *Wm = P(c, W);
-    double *A = c->derived;
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < m; j++)
-            A[i * m + j] = Wm[i * m + j] - Wm[j * m + i] - (i == j ? c->hyper[GAMMA] : 0.0);
+    rnn_skew_shift(c->m, P(c, W), c->hyper[GAMMA], c->derived);
 }
 
 static void preact(const rnn_cell *c, size_t nb, const double *s, const double *u, double *a)
@@ -127,10 +122,7 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     }
     memcpy(gs, g, m * sizeof(double));
     rnn_gemv_t(m, m, c->derived, delta, 1.0, gs);
-    double *gW = gtheta + c->blocks[W].offset;
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < m; j++)
-            gW[i * m + j] += delta[i] * s[j] - s[i] * delta[j];
+    rnn_skew_ger(m, delta, s, gtheta + c->blocks[W].offset);
     rnn_ger(m, c->d, delta, u, gtheta + c->blocks[V].offset);
     for (size_t i = 0; i < m; i++)
         gtheta[c->blocks[B].offset + i] += delta[i];

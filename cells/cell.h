@@ -254,6 +254,10 @@ void rnn_add_bias_rows(size_t nb, size_t r, const double *bias, double *Y);
 void rnn_gemv_t(size_t r, size_t k, const double *W, const double *x, double beta, double *y);
 /* G[r x k] += x y^T. */
 void rnn_ger(size_t r, size_t k, const double *x, const double *y, double *G);
+/* A[m x m] = W - W^T - gamma I: the antisymmetric recurrence of [AS] with diffusion. */
+void rnn_skew_shift(size_t m, const double *W, double gamma, double *A);
+/* G[m x m] += x y^T - y x^T: the gradient dL/dW when A depends on W through W - W^T. */
+void rnn_skew_ger(size_t m, const double *x, const double *y, double *G);
 /* Fills a block with N(0, sd^2) or U(-a, a) draws. */
 void rnn_fill_gaussian(gsl_rng *r, double sd, size_t n, double *x);
 void rnn_fill_uniform(gsl_rng *r, double a, size_t n, double *x);

@@ -36,6 +36,20 @@ void rnn_ger(size_t r, size_t k, const double *x, const double *y, double *G)
     cblas_dger(CblasRowMajor, (int)r, (int)k, 1.0, x, 1, y, 1, G, (int)k);
 }
 
+void rnn_skew_shift(size_t m, const double *W, double gamma, double *A)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < m; j++)
+            A[i * m + j] = W[i * m + j] - W[j * m + i] - (i == j ? gamma : 0.0);
+}
+
+void rnn_skew_ger(size_t m, const double *x, const double *y, double *G)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < m; j++)
+            G[i * m + j] += x[i] * y[j] - y[i] * x[j];
+}
+
 int rnn_all_finite(size_t n, const double *x)
 {
     for (size_t i = 0; i < n; i++)

@@ -528,6 +528,40 @@ Test(cells, set_assignment_malformed_forms)
     rnn_cell_free(c);
 }
 
+/* Several assignments at once: joint constraints are checked after all are set, so order does
+ * not matter, and on any error nothing changes. */
+Test(cells, set_assignments_joint_and_atomic)
+{
+    rnn_cell *c = make_cell(rnn_cell_cornn, M, D, 1);
+    char msg[512] = "";
+    /* dt = 10, eps = -0.05 (1 + dt eps = 0.5): valid, reached in this order */
+    cr_assert_eq(rnn_cell_set_hyper(c, "eps", -0.05, msg, sizeof msg), RNN_OK, "%s", msg);
+    cr_assert_eq(rnn_cell_set_hyper(c, "dt", 10.0, msg, sizeof msg), RNN_OK, "%s", msg);
+    /* to dt = 30, eps = 0.5 (valid) although dt = 30 with the old eps is not */
+    const char *both[] = {"dt=30", "eps=0.5"};
+    cr_assert_eq(rnn_cell_set_assignments(c, 2, both, msg, sizeof msg), RNN_OK, "%s", msg);
+    cr_assert(rnn_cell_get_hyper(c, "dt") == 30.0 && rnn_cell_get_hyper(c, "eps") == 0.5, "both set");
+    /* a jointly invalid pair is refused and nothing changes */
+    const char *joint_bad[] = {"dt=0.5", "eps=-2"};
+    msg[0] = '\0';
+    cr_assert_eq(rnn_cell_set_assignments(c, 2, joint_bad, msg, sizeof msg), RNN_EINVAL, "1 + dt eps = 0");
+    cr_assert(msg[0] != '\0', "a message");
+    cr_assert(rnn_cell_get_hyper(c, "dt") == 30.0 && rnn_cell_get_hyper(c, "eps") == 0.5, "unchanged");
+    /* a malformed or out-of-range one after a valid one: the valid one is rolled back */
+    const char *later_bad[][2] = {{"dt=0.5", "eps=abc"}, {"gamma=1", "dt=-1"}, {"dt=0.5", "nosuch=1"}};
+    for (size_t k = 0; k < 3; k++) {
+        msg[0] = '\0';
+        cr_assert_eq(rnn_cell_set_assignments(c, 2, later_bad[k], msg, sizeof msg), RNN_EINVAL,
+                     "'%s', '%s'", later_bad[k][0], later_bad[k][1]);
+        cr_assert(msg[0] != '\0', "a message");
+        cr_assert(rnn_cell_get_hyper(c, "dt") == 30.0 && rnn_cell_get_hyper(c, "eps") == 0.5 &&
+                      rnn_cell_get_hyper(c, "gamma") == 2.7,
+                  "'%s', '%s': nothing changes", later_bad[k][0], later_bad[k][1]);
+    }
+    cr_assert_eq(rnn_cell_set_assignments(c, 0, NULL, msg, sizeof msg), RNN_OK, "no assignments");
+    rnn_cell_free(c);
+}
+
 /* ---- allocation, wrappers, error codes ----------------------------------------------------------- */
 
 Test(cells, alloc_invalid_sizes_and_free_null)
