@@ -76,12 +76,16 @@ Test(experiments, jac_ode_and_vjp_pass_on_cornn)
     cr_assert_eq(r.pass, 1, "vjp.cornn: measured %.3e (%s)", r.measured, r.detail);
 }
 
+/* What cvode.exact measures is its own business (docs/theory/cvode-exact.md); here: it runs,
+ * carries a verdict, and passes. */
 Test(experiments, cvode_exact_passes)
 {
     rnn_check_result r = {0};
     cr_assert_eq(rnn_check_cvode_exact(&CTX, NULL, &r), RNN_OK, "ran: %s", r.detail);
-    cr_assert_eq(r.pass, 1, "cvode.exact: measured %.3f, %s", r.measured, r.detail);
-    cr_assert_leq(r.measured, 20.0, "scaled error %.3f", r.measured);
+    cr_assert_eq(r.status, RNN_OK, "status");
+    cr_assert_eq(r.pass, 1, "cvode.exact: measured %.3f, threshold %.3f, %s", r.measured, r.threshold,
+                 r.detail);
+    cr_assert(isfinite(r.measured) && r.detail[0] != '\0', "a measured value and a detail line");
 }
 
 /* ---- the checks can fail -------------------------------------------------------------------------- */

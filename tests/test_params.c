@@ -160,6 +160,10 @@ static void load_expect(const char *text, int code, char *msg, size_t len, const
     path_of("bad.txt", path, sizeof path);
     write_text(path, text);
     rnn_cell *c = rnn_cell_alloc(rnn_cell_tanh, M, D, 99);
+    /* hyperparameters and seed unlike the file's (dt 1, wscale 1, seed 7), so that a failed
+     * load that set them and did not roll them back is caught */
+    cr_assert_eq(rnn_cell_set_hyper(c, "dt", 0.75, msg, len), RNN_OK, "%s", msg);
+    cr_assert_eq(rnn_cell_set_hyper(c, "wscale", 2.0, msg, len), RNN_OK, "%s", msg);
     snapshot s = take(c);
     msg[0] = '\0';
     int rc = rnn_params_load(c, path, msg, len);

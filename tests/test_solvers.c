@@ -20,9 +20,12 @@
 #include "solvers.h"
 #include "sundials_adapter.h"
 
-/* cvode.exact's criterion (THEORY.md §3): CVODE keeps the weighted local error below 1 per
- * step; global error accumulates to a modest multiple of rtol max|s|. 20 is the suite's
- * documented factor. */
+/* THEORY.md §3's criterion: CVODE keeps the weighted local error below 1 per step, and the
+ * global error is a modest multiple of rtol max|s|; 20 is THEORY.md's factor. It is an
+ * empirical bound, not a guarantee (docs/theory/cvode-exact.md): on this problem with seed 17,
+ * 21 outputs on [0, 10], the measured factors are BDF ~3-5 at rtol 1e-6..1e-8 and ~15 at
+ * 1e-11, Adams <= 2, GMRES ~5; other seeds exceed 20 (seed 18: BDF ~85 at rtol 1e-8). So
+ * these tests pin one problem (seed 17) and use rtol 1e-8, where the margin is about 4. */
 #define CVODE_FACTOR 20.0
 
 /* ---- the adapter ------------------------------------------------------------------------------ */
