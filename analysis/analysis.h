@@ -14,9 +14,10 @@
 /* Central differences with step h_j = cbrt(DBL_EPSILON) max(1, |x_j|): truncation error
  * O(h^2) and rounding error O(eps/h) balance there, about 1e-10 relative. */
 double rnn_fd_step_size(double x);
-/* J[n x n] of the step (which = 0) or of the ODE right-hand side (which = 1). */
+/* J[n x n] of the step (which = 0) or of the ODE right-hand side (which = 1). work holds
+ * 3 n doubles (pass it in loops); with NULL the function allocates its own. */
 int rnn_fd_jacobian(const rnn_cell *c, int which, double t, const double *s, const double *u,
-                    double *J);
+                    double *J, double *work);
 /* The derivative of a scalar function of one coordinate x[j] by Ridders' extrapolation of
  * central differences (a shrinking step and a Neville tableau, stopping when the error
  * estimate grows): accurate even where the derivative is tiny against the function value,

@@ -22,10 +22,10 @@ double rnn_fd_step_size(double x)
 }
 
 int rnn_fd_jacobian(const rnn_cell *c, int which, double t, const double *s, const double *u,
-                    double *J)
+                    double *J, double *work)
 {
     const size_t n = c->n_state;
-    double *x = malloc(3 * n * sizeof(double));
+    double *x = work ? work : malloc(3 * n * sizeof(double));
     if (!x)
         return RNN_ENOMEM;
     double *fp = x + n, *fm = x + 2 * n;
@@ -42,7 +42,8 @@ int rnn_fd_jacobian(const rnn_cell *c, int which, double t, const double *s, con
         for (size_t i = 0; i < n; i++)
             J[i * n + j] = (fp[i] - fm[i]) / (2 * h);
     }
-    free(x);
+    if (!work)
+        free(x);
     return rc;
 }
 

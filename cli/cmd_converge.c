@@ -15,7 +15,7 @@ int cmd_converge(cli_opts *o)
         return rc;
     /* hold/linear sequences are sampled at the coarsest step, so every level sees the same signal */
     rnn_cell_set_dt(c, o->conv.t_end / (double)o->conv.n0);
-    rnn_input *in;
+    rnn_input *in = NULL;
     rc = cli_make_input(o, c, o->conv.n0 + 1, &in);
     double *s0 = rc ? NULL : malloc(c->n_state * sizeof(double));
     if (!s0) {

@@ -58,7 +58,7 @@ static int jacobian_check(const rnn_check_ctx *ctx, const rnn_cell_type *type, i
                 double t = 0.3 * (double)k;
                 rc = which ? rnn_cell_ode_jacobian(c, t, s, u, Ja) : rnn_cell_step_jacobian(c, t, s, u, Ja);
                 if (rc == RNN_OK)
-                    rc = rnn_fd_jacobian(c, which, t, s, u, Jf);
+                    rc = rnn_fd_jacobian(c, which, t, s, u, Jf, NULL);
                 double e = rnn_max_rel_diff(n * n, Ja, Jf, 1e-300);
                 if (rc == RNN_OK && !(e <= worst)) {
                     worst = e;
@@ -89,37 +89,33 @@ int rnn_check_jac_ode(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_c
     return jacobian_check(ctx, type, 1, r);
 }
 
-/* L as a function of the coordinate being differenced (an initial state or a parameter). */
+/* L as a function of one parameter, perturbed in place in c->params. */
 typedef struct {
     rnn_cell *c;
     const rnn_input *in;
     const double *s0, *target;
     size_t N;
     double *S;
-    int is_param;
 } loss_ctx;
 
 static int loss_at(double *x, void *p, double *f)
 {
-    (void)x; /* x aliases s0 or c->params, already perturbed in place */
+    (void)x; /* x is c->params, already perturbed */
     loss_ctx *lc = p;
-    if (lc->is_param)
-        rnn_cell_params_changed(lc->c);
+    rnn_cell_params_changed(lc->c);
     return rnn_bptt_loss(lc->c, lc->in, lc->s0, lc->N, lc->target, lc->S, f);
 }
 
-/* dL/dx_j by Ridders' extrapolation started from h0 = 0.1 max(1, |x_j|) and shrinking
- * to ~2e-4 h0: the large steps resolve a gradient that has vanished over N steps (dL/ds0 of
- * the tanh cell at dt = 1 is ~3e-8 of L, below the rounding floor eps L / h of a single small
- * central difference), and the small ones serve coordinates to which a 50-step trajectory
- * responds strongly (the weights). The tableau's own error estimate picks the answer. */
-static int fd_loss(rnn_cell *c, const rnn_input *in, double *s0, size_t N, const double *target,
-                   double *S, double *x, size_t j, int is_param, double *out)
+/* dL/dtheta_j by Ridders' extrapolation started from h0 = 0.1 max(1, |theta_j|) and
+ * shrinking to ~2e-4 h0: the small steps serve weights to which a 50-step trajectory responds
+ * strongly, the large ones weak dependences; the tableau's own error estimate picks the answer. */
+static int fd_param_gradient(rnn_cell *c, const rnn_input *in, const double *s0, size_t N,
+                             const double *target, double *S, size_t j, double *out)
 {
-    loss_ctx lc = {c, in, s0, target, N, S, is_param};
+    loss_ctx lc = {c, in, s0, target, N, S};
+    double *x = c->params;
     int rc = rnn_fd_ridders(loss_at, &lc, x, j, 0.1 * fmax(1.0, fabs(x[j])), out, NULL);
-    if (is_param)
-        rnn_cell_params_changed(c);
+    rnn_cell_params_changed(c);
     return rc;
 }
 
@@ -132,10 +128,10 @@ static int fd_state_gradient(const rnn_cell *c, const rnn_input *in, size_t N, c
                              const double *target, double *g)
 {
     const size_t n = c->n_state;
-    double *J = malloc((n * n + n + c->d) * sizeof(double));
+    double *J = malloc((n * n + 4 * n + c->d) * sizeof(double));
     if (!J)
         return RNN_ENOMEM;
-    double *tmp = J + n * n, *u = tmp + n;
+    double *tmp = J + n * n, *fdwork = tmp + n, *u = fdwork + 3 * n;
     int rc = RNN_OK;
     for (size_t i = 0; i < n; i++)
         g[i] = S[N * n + i] - target[i];
@@ -143,7 +139,7 @@ static int fd_state_gradient(const rnn_cell *c, const rnn_input *in, size_t N, c
     for (size_t k = N; k-- > 0 && rc == RNN_OK;) {
         double t = (double)k * dt;
         rnn_input_eval(in, t, u);
-        rc = rnn_fd_jacobian(c, 0, t, S + k * n, u, J);
+        rc = rnn_fd_jacobian(c, 0, t, S + k * n, u, J, fdwork);
         for (size_t j = 0; j < n; j++) {
             double v = 0;
             for (size_t i = 0; i < n; i++)
@@ -189,7 +185,7 @@ int rnn_check_vjp(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_check
         if (rc == RNN_OK)
             rc = fd_state_gradient(c, in, N, S, target, gs_fd);
         for (size_t j = 0; j < P && rc == RNN_OK; j++)
-            rc = fd_loss(c, in, s0, N, target, S, c->params, j, 1, &gth_fd[j]);
+            rc = fd_param_gradient(c, in, s0, N, target, S, j, &gth_fd[j]);
         if (rc == RNN_OK) {
             double es = rnn_max_rel_diff(n, gs, gs_fd, 1e-300);
             double et = rnn_max_rel_diff(P, gth, gth_fd, 1e-300);

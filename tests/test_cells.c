@@ -93,7 +93,7 @@ static void check_jacobian_fd(int which)
             int rc = which ? rnn_cell_ode_jacobian(c, 0.7, s, u, Ja)
                            : rnn_cell_step_jacobian(c, 0.7, s, u, Ja);
             cr_assert_eq(rc, RNN_OK, "%s: analytic Jacobian failed: %s", t->name, rnn_strerror(rc));
-            rc = rnn_fd_jacobian(c, which, 0.7, s, u, Jf);
+            rc = rnn_fd_jacobian(c, which, 0.7, s, u, Jf, NULL);
             cr_assert_eq(rc, RNN_OK, "%s: rnn_fd_jacobian failed", t->name);
             double e = rnn_max_rel_diff(n * n, Ja, Jf, 1e-300);
             cr_assert_leq(e, FD_TOL, "%s %s Jacobian vs rnn_fd_jacobian: rel. error %.3e (state %lu)",
