@@ -14,7 +14,7 @@ CFLAGS  ?= -O2
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wpedantic -Wshadow -g
 CPPFLAGS += -Icells -Isolvers -Ianalysis -Iexperiments
 # GSL without its own CBLAS: OpenBLAS provides cblas_* for both us and GSL.
-LDLIBS  = -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
+LDLIBS  = -lsundials_kinsol -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
           -lsundials_sunlinsoldense -lsundials_sunlinsolspgmr -lsundials_generic \
           -llapacke -lgsl -lopenblas -lcjson -lm
 

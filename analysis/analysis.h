@@ -86,4 +86,111 @@ double rnn_cornn_energy_identity_rhs(const rnn_cell *c, const double *s_prev, co
 /* ||sigma(a_n)||^2 for the step from s_prev (the forcing of the per-step bound). */
 double rnn_cornn_forcing_sq(const rnn_cell *c, const double *s_prev, const double *u);
 
+/* ---- spectra (spectrum.c, LAPACKE) --------------------------------------------------------- */
+
+/* A workspace for the spectra of n x n matrices, sized once (LAPACK workspace queries), so
+ * that spectra along a trajectory allocate nothing per step. Not shared between threads. */
+typedef struct rnn_eig_ws rnn_eig_ws;
+rnn_eig_ws *rnn_eig_ws_alloc(size_t n);
+void rnn_eig_ws_free(rnn_eig_ws *w);
+
+/* Eigenvalues re + i im of a general matrix (dgeev, no vectors), sorted by decreasing real
+ * part (ties: decreasing imaginary part). A is not modified. */
+int rnn_spectrum_eigvals(rnn_eig_ws *w, const double *A, double *re, double *im);
+/* Eigenvalues of a symmetric matrix (dsyev; the upper triangle is read), ascending. */
+int rnn_spectrum_symeig(rnn_eig_ws *w, const double *A, double *lam);
+/* Singular values (dgesdd, no vectors), descending. */
+int rnn_spectrum_svals(rnn_eig_ws *w, const double *A, double *sv);
+/* log |det A| by LU (dgetrf); -INFINITY for a singular A. */
+int rnn_spectrum_logdet(rnn_eig_ws *w, const double *A, double *logabsdet);
+/* max_i |lambda_i| and max_i Re lambda_i of a general matrix. */
+int rnn_spectrum_radius(rnn_eig_ws *w, const double *A, double *radius, double *max_re);
+
+/* The stability function of a Butcher tableau with lower-triangular A (explicit and
+ * diagonally implicit methods): R(z) = 1 + z b^T (I - z A)^{-1} 1, by forward substitution.
+ * The stability region is {z : |R(z)| <= 1}. */
+void rnn_tableau_stability(const rnn_tableau *tab, double zre, double zim, double *Rre,
+                           double *Rim);
+double rnn_tableau_stability_abs(const rnn_tableau *tab, double zre, double zim);
+
+/* ---- Lyapunov spectra (lyapunov.c) --------------------------------------------------------- */
+
+typedef struct {
+    size_t k;          /* number of exponents, 1..n (0 means all) */
+    size_t transient;  /* steps run before measuring (Q and the state settle) */
+    size_t steps;      /* steps measured */
+    size_t reorth;     /* re-orthonormalise (QR) every reorth steps; 1 = every step */
+    size_t blocks;     /* time blocks for finite-time exponents and the confidence interval */
+    int with_det;      /* also the mean of log|det ds_n/ds_{n-1}| (LU per step; sum rule) */
+} rnn_lyap_opts;
+
+void rnn_lyap_opts_default(rnn_lyap_opts *o); /* all, 1000 + 10000 steps, QR every step, 10 blocks */
+
+typedef struct {
+    size_t n, k, blocks;
+    double dt;            /* the cell's step: exponents per unit time are exponents / dt */
+    double *exponents;    /* k, per step, descending */
+    double *ci_lo, *ci_hi;/* k: 95% interval of the mean over time blocks (Student t) */
+    double *block;        /* blocks x k: the finite-time exponents of each block */
+    double sum;           /* sum of the exponents */
+    double mean_log_det;  /* mean log|det J_n| over the measured steps (NAN unless with_det) */
+    double kaplan_yorke;  /* j + (sum_{i<=j} l_i) / |l_{j+1}| (NAN when k = n does not suffice) */
+    double *final_state;  /* n: the state after transient + steps */
+} rnn_lyap_result;
+
+rnn_lyap_result *rnn_lyap_result_alloc(size_t n, size_t k, size_t blocks);
+void rnn_lyap_result_free(rnn_lyap_result *r);
+
+/* The QR (Benettin / Shimada-Nagashima) method on the step Jacobian along the trajectory from
+ * s0 at t = 0 driven by in: Q_{n} R_{n} = J_n Q_{n-1}, exponents = mean log |diag R|. The
+ * result r must come from rnn_lyap_result_alloc(n, k, blocks). */
+int rnn_lyap_spectrum(const rnn_cell *c, const rnn_input *in, const double *s0,
+                      const rnn_lyap_opts *o, rnn_lyap_result *r, char *msg, size_t len);
+
+/* The largest exponent from two trajectories d0 apart, renormalised to d0 every step
+ * (Benettin's two-trajectory method); the interval is over time blocks as above. */
+int rnn_lyap_two_trajectory(const rnn_cell *c, const rnn_input *in, const double *s0,
+                            const rnn_lyap_opts *o, double d0, double *lambda, double *ci_lo,
+                            double *ci_hi, char *msg, size_t len);
+
+/* The continuous-time spectrum of an ODE: CVODE on s' = f(s, t), Y' = J(s, t) Y with
+ * Y re-orthonormalised (QR) every interval; exponents per unit time over [t_transient,
+ * t_transient + t_measure]. r from rnn_lyap_result_alloc(n, k, blocks); r->dt = interval. */
+typedef struct {
+    size_t k, blocks;
+    double t_transient, t_measure, interval;
+    rnn_cvode_opts cvode;
+} rnn_lyap_ode_opts;
+int rnn_lyap_ode_spectrum(const rnn_ode *ode, const double *s0, const rnn_lyap_ode_opts *o,
+                          rnn_lyap_result *r, char *msg, size_t len);
+
+/* Kaplan-Yorke dimension of a descending spectrum of k exponents (NAN if undefined in k). */
+double rnn_kaplan_yorke(size_t k, const double *l);
+/* Mean and 95% Student-t half-width of n samples with stride. */
+void rnn_mean_ci95(size_t n, const double *x, size_t stride, double *mean, double *half);
+
+/* ---- gradient growth (gradient.c) ---------------------------------------------------------- */
+
+/* Norms too small or large for a double (the tanh cell over 10^4 steps reaches 1e-4000) are
+ * carried as natural logarithms: the products are renormalised and the scale accumulated. */
+
+/* Forward tangents: M_T = J_T ... J_1 (M_0 = I) along the trajectory from s0, and
+ * log ||M_T||_2 at the requested T = lags[i] (increasing, >= 1). S may be NULL or hold
+ * (lags[n_lags-1] + 1) n doubles for the trajectory. */
+int rnn_grad_tangent(const rnn_cell *c, const rnn_input *in, const double *s0,
+                     size_t n_lags, const size_t *lags, double *log_norm, char *msg, size_t len);
+/* Reverse (adjoint) sweep over a stored trajectory S ((T + 1) n doubles, from rnn_cell_run
+ * at t0 = 0): G_k = d s_T / d s_k from G_T = I by G_{k-1} = G_k J_k; log ||G_k||_2 at the
+ * lags T - k = lags[i] (increasing, <= T). */
+int rnn_grad_adjoint(const rnn_cell *c, const rnn_input *in, const double *S, size_t T,
+                     size_t n_lags, const size_t *lags, double *log_norm, char *msg, size_t len);
+/* The contribution of step k to the parameter gradient of L_n = 1/2 ||s_n||^2 (the loss at
+ * step n = T): ||(dL_n/ds_n)(ds_n/ds_k)(d^+ s_k/dtheta)||_2 for k = 1..T, into contrib[k-1]
+ * as a natural logarithm (d^+: the explicit dependence of step k on theta) [CO] Prop. 3.3. */
+int rnn_grad_step_contributions(const rnn_cell *c, const rnn_input *in, const double *S,
+                                size_t T, double *log_contrib, char *msg, size_t len);
+/* Log-spaced lags 1..T (always including 1 and T), strictly increasing; returns the count
+ * (<= max). */
+size_t rnn_log_lags(size_t T, size_t per_decade, size_t max, size_t *lags);
+
 #endif

@@ -169,6 +169,7 @@ static const rnn_cell_type type = {
     .init_doc = "W ~ N(0, wscale^2/m) with wscale = 1 (the paper's sigma_w^2/m); V ~ N(0, 1/d); "
                 "b ~ U(-0.1, 0.1); eps = 0.1, gamma = 0.01 (inside the paper's grid)",
     .order = 1,
+    .tableau = "euler",
     .state_dim = state_dim,
     .layout = layout,
     .hypers = hypers,

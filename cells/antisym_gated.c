@@ -194,6 +194,7 @@ static const rnn_cell_type type = {
     .init_doc = "W ~ N(0, wscale^2/m), wscale = 1; V_h, V_z ~ N(0, 1/d); b_h, b_z ~ U(-0.1, 0.1); "
                 "eps = 0.1, gamma = 0.01",
     .order = 1,
+    .tableau = "euler",
     .state_dim = state_dim,
     .layout = layout,
     .hypers = hypers,

@@ -107,6 +107,10 @@ typedef struct rnn_cell_type {
     const char *reference;   /* paper and equation */
     const char *init_doc;    /* the default initialisation and why */
     int order;               /* consistency order of the step as an integrator of the ODE */
+    /* Optional: the Butcher tableau (by name, see solvers.h) the step applies to the ODE, with
+     * step rnn_cell_dt; NULL when the step is not a Runge-Kutta method (e.g. IMEX coRNN).
+     * Linear stability analysis (region --metric rk-margin) maps dt lambda through it. */
+    const char *tableau;
 
     size_t (*state_dim)(size_t m);
     /* Fills name, rows, cols of each parameter block; returns the count (<= RNN_MAX_BLOCKS). */

@@ -161,6 +161,7 @@ static const rnn_cell_type type = {
     .init_doc = "W ~ N(0, wscale^2/m) (spectral radius ~ wscale, the edge of chaos at 1); "
                 "U ~ N(0, 1/d); b ~ U(-0.1, 0.1) so that sigma' is not symmetric about the state",
     .order = 1,
+    .tableau = "euler",
     .state_dim = state_dim,
     .layout = layout,
     .hypers = hypers,

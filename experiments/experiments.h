@@ -62,6 +62,8 @@ int rnn_check_cvode_exact_constant(const rnn_check_ctx *, const rnn_cell_type *,
 int rnn_check_cornn_energy_identity(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_cornn_energy_bound(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_cornn_explicit_vs_imex(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* fixedpoint.c */
+/* continuous_adjoint.c */
 
 /* The closed-form linear test problem of cvode.exact (exact_linear.c), also used by tests. */
 typedef struct {

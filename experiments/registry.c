@@ -31,6 +31,8 @@ static const rnn_check_def checks[] = {
     {"cornn.explicit-vs-imex", RNN_KIND_OBSERVATION,
      "the official code's explicit damping does not satisfy the IMEX energy bound",
      "THEORY.md §4.2; [CO] official code", RNN_TIER_QUICK, 0, rnn_check_cornn_explicit_vs_imex},
+    /* fixedpoint.c */
+    /* continuous_adjoint.c */
 };
 
 size_t rnn_checks_count(void)

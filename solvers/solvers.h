@@ -66,4 +66,23 @@ int rnn_cvode_solve(const rnn_ode *ode, double t0, const double *s0, size_t n_ou
 const char *rnn_cvode_method_name(rnn_cvode_method m);
 const char *rnn_cvode_linsol_name(rnn_cvode_linsol l);
 
+/* ---- Butcher tableaux (tableau.c) ------------------------------------------------------------
+ * s stages, A (s x s, row-major), b, c. Explicit tables have A strictly lower triangular. */
+typedef struct {
+    const char *name;
+    const char *reference;
+    size_t s;
+    int order;
+    const double *A, *b, *c;
+} rnn_tableau;
+
+/* The built-in tables by name (euler, midpoint, heun, ralston, kutta3, rk4); NULL if unknown. */
+const rnn_tableau *rnn_tableau_find(const char *name);
+size_t rnn_tableau_count(void);
+const rnn_tableau *rnn_tableau_get(size_t i);
+
+/* ---- fixed points (fixedpoint.c, KINSOL) ---- */
+
+/* ---- the continuous adjoint (adjoint.c, CVODES) ---- */
+
 #endif
