@@ -179,6 +179,10 @@ void rnn_mean_ci95(size_t n, const double *x, size_t stride, double *mean, doubl
  * (lags[n_lags-1] + 1) n doubles for the trajectory. */
 int rnn_grad_tangent(const rnn_cell *c, const rnn_input *in, const double *s0,
                      size_t n_lags, const size_t *lags, double *log_norm, char *msg, size_t len);
+/* The whole product d s_T / d s_0 = e^{log_scale} M (M n x n, row-major, renormalised), and
+ * the state s_T (may be NULL). */
+int rnn_grad_product(const rnn_cell *c, const rnn_input *in, const double *s0, size_t T,
+                     double *M, double *log_scale, double *s_T, char *msg, size_t len);
 /* Reverse (adjoint) sweep over a stored trajectory S ((T + 1) n doubles, from rnn_cell_run
  * at t0 = 0): G_k = d s_T / d s_k from G_T = I by G_{k-1} = G_k J_k; log ||G_k||_2 at the
  * lags T - k = lags[i] (increasing, <= T). */
@@ -192,5 +196,38 @@ int rnn_grad_step_contributions(const rnn_cell *c, const rnn_input *in, const do
 /* Log-spaced lags 1..T (always including 1 and T), strictly increasing; returns the count
  * (<= max). */
 size_t rnn_log_lags(size_t T, size_t per_decade, size_t max, size_t *lags);
+
+/* ---- fixed-point classification (fixedpoint_class.c) --------------------------------------- */
+
+/* The linear stability of a root found by rnn_fixedpoint_find (solvers.h), from the spectrum of
+ * the Jacobian there. Each eigenvalue gets a growth rate: Re lambda for the ODE (df/ds, per
+ * unit time), log |mu| for the step (dPhi/ds, per step). The largest rate is the predicted
+ * growth rate of a generic small perturbation. With a margin tol >= 0 (same units):
+ *   stable    largest rate < -tol                    (every direction decays)
+ *   unstable  largest rate >  tol, none < -tol        (no direction decays)
+ *   saddle    largest rate >  tol, some < -tol
+ *   marginal  largest rate within tol of 0: the linearisation does not settle the sign, so
+ *             callers exclude these points from sign comparisons. */
+typedef enum { RNN_FP_STABLE, RNN_FP_UNSTABLE, RNN_FP_SADDLE, RNN_FP_MARGINAL } rnn_fp_class;
+
+typedef struct {
+    rnn_fp_class cls;
+    double rate;                       /* the largest rate (-INFINITY if dPhi/ds = 0) */
+    double radius, max_re;             /* spectral radius and max Re of the Jacobian used */
+    size_t n_grow, n_decay, n_neutral; /* rates > tol, < -tol, within tol */
+} rnn_fp_classification;
+
+const char *rnn_fp_class_name(rnn_fp_class k); /* "stable", "unstable", "saddle", "marginal" */
+
+/* Classifies s for the cell with input u at time t: the Jacobian df/ds (RNN_FP_ODE) or
+ * dPhi/ds (RNN_FP_STEP) at s, its eigenvalues by w (rnn_eig_ws_alloc(n_state)). work holds
+ * n^2 + 2 n doubles (NULL: allocated here). Does not check that s is a root. */
+int rnn_fixedpoint_classify(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
+                            double t, const double *s, double tol, rnn_eig_ws *w, double *work,
+                            rnn_fp_classification *out);
+/* The same from eigenvalues already computed (n of them): rates Re lambda (is_map = 0) or
+ * log |mu| (is_map = 1). */
+void rnn_fp_classify_spectrum(size_t n, const double *re, const double *im, int is_map,
+                              double tol, rnn_fp_classification *out);
 
 #endif

@@ -10,7 +10,10 @@
  *          k_i = (1 + z sum_{j<i} a_ij k_j) / (1 - z a_ii),  R = 1 + z sum_i b_i k_i
  *
  * The _work variants of LAPACKE are used with workspaces sized once by a query, so spectra
- * along a trajectory allocate nothing per step.
+ * along a trajectory allocate nothing per step. Our matrices are row-major; LAPACK is handed
+ * them as column-major, i.e. transposed, which changes none of these quantities (A and A^T
+ * share eigenvalues, singular values and determinant; for dsyev the row-major upper triangle
+ * is the column-major lower one) and spares LAPACKE a transposed copy per call.
  *
  * References: Anderson et al., LAPACK Users' Guide, 3rd ed. (1999); Hairer & Wanner, Solving
  * ODEs II, §IV.2 (stability function of Runge-Kutta methods).
@@ -29,7 +32,8 @@ struct rnn_eig_ws {
     lapack_int lwork;
     lapack_int *iwork; /* 8 n for dgesdd; n pivots for dgetrf */
     size_t *order;
-    double *re, *im;
+    double *re, *im;   /* eigenvalues for rnn_spectrum_radius */
+    double *tr, *ti;   /* sorting scratch */
 };
 
 void rnn_eig_ws_free(rnn_eig_ws *w)
@@ -42,6 +46,8 @@ void rnn_eig_ws_free(rnn_eig_ws *w)
     free(w->order);
     free(w->re);
     free(w->im);
+    free(w->tr);
+    free(w->ti);
     free(w);
 }
 
@@ -58,19 +64,21 @@ rnn_eig_ws *rnn_eig_ws_alloc(size_t n)
     w->order = malloc(n * sizeof(size_t));
     w->re = malloc(n * sizeof(double));
     w->im = malloc(n * sizeof(double));
-    if (!w->A || !w->iwork || !w->order || !w->re || !w->im) {
+    w->tr = malloc(n * sizeof(double));
+    w->ti = malloc(n * sizeof(double));
+    if (!w->A || !w->iwork || !w->order || !w->re || !w->im || !w->tr || !w->ti) {
         rnn_eig_ws_free(w);
         return NULL;
     }
     /* Workspace queries: the largest of the three drivers. */
     lapack_int N = (lapack_int)n, info;
     double q, best = 1;
-    info = LAPACKE_dgeev_work(LAPACK_ROW_MAJOR, 'N', 'N', N, w->A, N, w->re, w->im, NULL, N,
-                              NULL, N, &q, -1);
+    info = LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', 'N', N, w->A, N, w->re, w->im, NULL, 1,
+                              NULL, 1, &q, -1);
     if (info == 0 && q > best) best = q;
-    info = LAPACKE_dsyev_work(LAPACK_ROW_MAJOR, 'N', 'U', N, w->A, N, w->re, &q, -1);
+    info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', N, w->A, N, w->re, &q, -1);
     if (info == 0 && q > best) best = q;
-    info = LAPACKE_dgesdd_work(LAPACK_ROW_MAJOR, 'N', N, N, w->A, N, w->re, NULL, 1, NULL, 1, &q,
+    info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'N', N, N, w->A, N, w->re, NULL, 1, NULL, 1, &q,
                                -1, w->iwork);
     if (info == 0 && q > best) best = q;
     w->lwork = (lapack_int)best + (lapack_int)n;
@@ -117,11 +125,11 @@ int rnn_spectrum_eigvals(rnn_eig_ws *w, const double *A, double *re, double *im)
         return RNN_ENONFINITE;
     load(w, A);
     lapack_int N = (lapack_int)w->n;
-    lapack_int info = LAPACKE_dgeev_work(LAPACK_ROW_MAJOR, 'N', 'N', N, w->A, N, re, im, NULL,
-                                         N, NULL, N, w->work, w->lwork);
+    lapack_int info = LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', 'N', N, w->A, N, re, im, NULL,
+                                         1, NULL, 1, w->work, w->lwork);
     if (info != 0)
         return info < 0 ? RNN_EINVAL : RNN_ESOLVER; /* > 0: the QR algorithm did not converge */
-    sort_desc(w->n, re, im, w->order, w->re, w->im);
+    sort_desc(w->n, re, im, w->order, w->tr, w->ti);
     return RNN_OK;
 }
 
@@ -133,7 +141,7 @@ int rnn_spectrum_symeig(rnn_eig_ws *w, const double *A, double *lam)
         return RNN_ENONFINITE;
     load(w, A);
     lapack_int N = (lapack_int)w->n;
-    lapack_int info = LAPACKE_dsyev_work(LAPACK_ROW_MAJOR, 'N', 'U', N, w->A, N, lam, w->work,
+    lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', N, w->A, N, lam, w->work,
                                          w->lwork);
     return info == 0 ? RNN_OK : info < 0 ? RNN_EINVAL : RNN_ESOLVER;
 }
@@ -146,7 +154,7 @@ int rnn_spectrum_svals(rnn_eig_ws *w, const double *A, double *sv)
         return RNN_ENONFINITE;
     load(w, A);
     lapack_int N = (lapack_int)w->n;
-    lapack_int info = LAPACKE_dgesdd_work(LAPACK_ROW_MAJOR, 'N', N, N, w->A, N, sv, NULL, 1,
+    lapack_int info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'N', N, N, w->A, N, sv, NULL, 1,
                                           NULL, 1, w->work, w->lwork, w->iwork);
     return info == 0 ? RNN_OK : info < 0 ? RNN_EINVAL : RNN_ESOLVER;
 }
@@ -159,7 +167,7 @@ int rnn_spectrum_logdet(rnn_eig_ws *w, const double *A, double *logabsdet)
         return RNN_ENONFINITE;
     load(w, A);
     lapack_int N = (lapack_int)w->n;
-    lapack_int info = LAPACKE_dgetrf_work(LAPACK_ROW_MAJOR, N, N, w->A, N, w->iwork);
+    lapack_int info = LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, N, N, w->A, N, w->iwork);
     if (info < 0)
         return RNN_EINVAL;
     double s = 0;

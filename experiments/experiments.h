@@ -62,8 +62,28 @@ int rnn_check_cvode_exact_constant(const rnn_check_ctx *, const rnn_cell_type *,
 int rnn_check_cornn_energy_identity(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_cornn_energy_bound(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_cornn_explicit_vs_imex(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* antisym_theorems.c */
+int rnn_check_antisym_imaginary(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_antisym_needs_positive_d(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_antisym_diffusion_band(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_antisym_euler_unstable(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_antisym_euler_condition(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_antisym_long_memory(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_antisym_gated_positive(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* gradient_checks.c */
+int rnn_check_grad_tangent_vs_adjoint(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_grad_pascanu(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* lyapunov_checks.c */
+int rnn_check_lyap_sum_rule(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_lyap_qr_vs_two(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_lyap_discrete_to_ode(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_lyap_classical(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* Lorenz-63 (sigma 10, rho 28, beta 8/3) with its Jacobian: the classical fixture. */
+rnn_ode rnn_lorenz_ode(void);
 /* fixedpoint.c */
+int rnn_check_fixedpoint_kinsol(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* continuous_adjoint.c */
+int rnn_check_continuous_adjoint(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 
 /* The closed-form linear test problem of cvode.exact (exact_linear.c), also used by tests. */
 typedef struct {
