@@ -75,6 +75,13 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
 int rnn_fit_line(size_t n, const double *x, const double *y, double *slope, double *slope_se,
                  double *intercept);
 
+/* The order of a convergence study with levels dt[k] (decreasing) and errors err[k]: local
+ * orders (levels - 1 of them, the last entry NAN) and the least-squares slope of log err
+ * against log dt over the asymptotic range, the finest levels whose local orders have settled
+ * (at least the three finest; first_used is the coarsest level used). */
+int rnn_fit_order(size_t levels, const double *dt, const double *err, double *local_order,
+                  size_t *first_used, double *order, double *order_se);
+
 /* ---- energy (energy.c) ---------------------------------------------------------------------- */
 
 /* coRNN energy E = gamma ||y||^2 + ||z||^2 of a state s = (y, z) in R^{2m}. */

@@ -11,21 +11,14 @@
  * from it (a conservative estimate) must be at least ref_margin = 1000 times below the
  * smallest E. Otherwise the tolerance is tightened by 10 and everything is tried again.
  *
- * The asymptotic range: local orders p_k = log2(E_k / E_{k+1}) settle to the true order as
- * dt -> 0, with a deviation proportional to dt (the next term of the error expansion). The
- * range starts with the three finest levels and is extended to coarser levels while the new
- * local order stays within ASYMPTOTIC_TOL of the current fit: levels whose local order has
- * not yet settled (the pre-asymptotic regime) are left out rather than bending the fit.
+ * The asymptotic range (rnn_fit_order, stats.c): levels whose local order has not yet settled
+ * (the pre-asymptotic regime) are left out rather than bending the fit.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analysis.h"
-
-/* A tenth of the +-0.15 window of the order.* checks: a level that moves the local order
- * by more than this is not in the asymptotic regime. */
-#define ASYMPTOTIC_TOL 0.1
 
 void rnn_converge_opts_default(rnn_converge_opts *o)
 {
@@ -76,30 +69,14 @@ static int reference(const rnn_cell *c, const rnn_input *in, const double *s0, s
     return rc;
 }
 
-static void fit_range(rnn_converge_result *r, size_t first, size_t last)
-{
-    double x[RNN_CONVERGE_MAX_LEVELS], y[RNN_CONVERGE_MAX_LEVELS];
-    size_t n = 0;
-    for (size_t k = first; k <= last; k++, n++) {
-        x[n] = log(r->dt[k]);
-        y[n] = log(r->err[k]);
-    }
-    r->fit_first = first;
-    r->fit_last = last;
-    if (rnn_fit_line(n, x, y, &r->order, &r->order_stderr, NULL) != RNN_OK)
-        r->order = r->order_stderr = NAN;
-}
-
 static void asymptotic_fit(rnn_converge_result *r)
 {
-    const size_t K = r->levels - 1;
-    for (size_t k = 0; k < K; k++)
-        r->local_order[k] = log2(r->err[k] / r->err[k + 1]);
-    r->local_order[K] = NAN;
-    size_t first = K >= 2 ? K - 2 : 0;
-    fit_range(r, first, K);
-    while (first > 0 && fabs(r->local_order[first - 1] - r->order) <= ASYMPTOTIC_TOL)
-        fit_range(r, --first, K);
+    size_t first = 0;
+    if (rnn_fit_order(r->levels, r->dt, r->err, r->local_order, &first, &r->order,
+                      &r->order_stderr) != RNN_OK)
+        r->order = r->order_stderr = NAN;
+    r->fit_first = first;
+    r->fit_last = r->levels - 1;
 }
 
 int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,

@@ -70,6 +70,10 @@ int rnn_check_antisym_euler_unstable(const rnn_check_ctx *, const rnn_cell_type 
 int rnn_check_antisym_euler_condition(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_antisym_long_memory(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_antisym_gated_positive(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* cornn_gradient.c */
+int rnn_check_cornn_ode_energy(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_cornn_gradient_bound(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_cornn_no_step_explosion(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* gradient_checks.c */
 int rnn_check_grad_tangent_vs_adjoint(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_grad_pascanu(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
