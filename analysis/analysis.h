@@ -136,7 +136,7 @@ void rnn_lyap_opts_default(rnn_lyap_opts *o); /* all, 1000 + 10000 steps, QR eve
 typedef struct {
     size_t n, k, blocks;
     double dt;            /* the cell's step: exponents per unit time are exponents / dt */
-    double *exponents;    /* k, per step, descending */
+    double *exponents;    /* k, per step, in QR order (descending up to finite-time noise) */
     double *ci_lo, *ci_hi;/* k: 95% interval of the mean over time blocks (Student t) */
     double *block;        /* blocks x k: the finite-time exponents of each block */
     double sum;           /* sum of the exponents */
@@ -171,7 +171,8 @@ typedef struct {
 int rnn_lyap_ode_spectrum(const rnn_ode *ode, const double *s0, const rnn_lyap_ode_opts *o,
                           rnn_lyap_result *r, char *msg, size_t len);
 
-/* Kaplan-Yorke dimension of a descending spectrum of k exponents (NAN if undefined in k). */
+/* Kaplan-Yorke dimension of a spectrum of k exponents, sorted internally (NAN if the partial
+ * sums stay >= 0 through all k). */
 double rnn_kaplan_yorke(size_t k, const double *l);
 /* Mean and 95% Student-t half-width of n samples with stride. */
 void rnn_mean_ci95(size_t n, const double *x, size_t stride, double *mean, double *half);

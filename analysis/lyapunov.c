@@ -77,17 +77,33 @@ rnn_lyap_result *rnn_lyap_result_alloc(size_t n, size_t k, size_t blocks)
     return r;
 }
 
+static int desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* Finite-time QR exponents can come slightly out of order; the dimension uses them sorted. */
 double rnn_kaplan_yorke(size_t k, const double *l)
 {
-    if (k == 0 || l[0] < 0)
-        return 0;
-    double sum = 0;
-    for (size_t j = 0; j < k; j++) {
-        if (sum + l[j] < 0)
-            return (double)j + sum / fabs(l[j]);
-        sum += l[j];
-    }
-    return NAN; /* the partial sums stay >= 0 through the k exponents computed */
+    double *s = k ? malloc(k * sizeof(double)) : NULL;
+    if (!s)
+        return NAN;
+    memcpy(s, l, k * sizeof(double));
+    qsort(s, k, sizeof(double), desc);
+    double sum = 0, D = NAN; /* NAN: the partial sums stay >= 0 through the k exponents */
+    if (s[0] < 0)
+        D = 0;
+    else
+        for (size_t j = 0; j < k; j++) {
+            if (sum + s[j] < 0) {
+                D = (double)j + sum / fabs(s[j]);
+                break;
+            }
+            sum += s[j];
+        }
+    free(s);
+    return D;
 }
 
 /* ---- the QR workspace ----------------------------------------------------------------------- */

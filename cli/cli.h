@@ -31,6 +31,17 @@ typedef struct {
     rnn_cvode_opts cvode;
     /* converge */
     rnn_converge_opts conv;
+    /* stability engine: spectrum, lyapunov, gradnorm, energy, region, experiment */
+    const char *which;       /* spectrum: step | ode | both */
+    size_t at;               /* spectrum: the step of the trajectory */
+    size_t k, transient, reorth, blocks, seeds;  /* lyapunov */
+    int ode;                 /* lyapunov: the ODE's spectrum by CVODE (flag) */
+    double interval;         /* lyapunov --ode: re-orthonormalisation interval */
+    const char *mode;        /* gradnorm: tangent | adjoint | both */
+    size_t per_decade;       /* gradnorm: lags per decade (0: every step) */
+    const char *x_spec, *y_spec, *metric; /* region */
+    size_t threads;          /* region, experiment: OpenMP threads (0: the default) */
+    const char *out_dir;     /* experiment */
     /* verify */
     int tier;
     const char *only, *json_path, *report_path;
@@ -57,6 +68,15 @@ int cli_make_cell(const cli_opts *o, rnn_cell **out);
 int cli_make_input(const cli_opts *o, const rnn_cell *c, size_t n_samples, rnn_input **out);
 /* The initial state: zero, or N(0, 0.5^2) from the seed. */
 void cli_initial_state(const cli_opts *o, const rnn_cell *c, double *s0);
+/* What most commands start from: the cell, its input signal (n_samples for hold/linear) and
+ * a state buffer of n_states states with S[0] = the initial state. */
+typedef struct {
+    rnn_cell *c;
+    rnn_input *in;
+    double *S;
+} cli_session;
+int cli_session_open(const cli_opts *o, size_t n_samples, size_t n_states, cli_session *ss);
+void cli_session_close(cli_session *ss);
 /* A "# key: value" provenance preamble for CSV files. */
 void cli_preamble(FILE *f, const char *command, const cli_opts *o, const rnn_cell *c);
 
@@ -75,5 +95,11 @@ int cmd_simulate(cli_opts *o);
 int cmd_reference(cli_opts *o);
 int cmd_converge(cli_opts *o);
 int cmd_verify(cli_opts *o);
+int cmd_spectrum(cli_opts *o);   /* cmd_spectrum.c */
+int cmd_lyapunov(cli_opts *o);   /* cmd_lyapunov.c */
+int cmd_gradnorm(cli_opts *o);   /* cmd_gradnorm.c */
+int cmd_energy(cli_opts *o);     /* cmd_energy.c */
+int cmd_region(cli_opts *o);     /* cmd_region.c */
+int cmd_experiment(cli_opts *o); /* cmd_experiment.c */
 
 #endif

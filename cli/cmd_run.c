@@ -73,24 +73,13 @@ static void json_summary(const char *command, const rnn_cell *c, size_t steps, c
 /* Shared set-up: cell, input, state buffer with s0. */
 static int setup(cli_opts *o, rnn_cell **c, rnn_input **in, double **S)
 {
-    int rc = cli_make_cell(o, c);
-    if (rc)
-        return rc;
-    rc = cli_make_input(o, *c, o->steps + 1, in);
-    if (rc) {
-        rnn_cell_free(*c);
-        return rc;
-    }
-    *S = malloc((o->steps + 1) * (*c)->n_state * sizeof(double));
-    if (!*S) {
-        rnn_cell_free(*c);
-        rnn_input_free(*in);
-        return cli_error(EXIT_NUMERIC, "out of memory for %zu states", o->steps + 1);
-    }
-    cli_initial_state(o, *c, *S);
-    return EXIT_OK;
+    cli_session ss;
+    int rc = cli_session_open(o, o->steps + 1, o->steps + 1, &ss);
+    *c = ss.c;
+    *in = ss.in;
+    *S = ss.S;
+    return rc;
 }
-
 int cmd_simulate(cli_opts *o)
 {
     rnn_cell *c;

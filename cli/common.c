@@ -115,6 +115,34 @@ void cli_initial_state(const cli_opts *o, const rnn_cell *c, double *s0)
         memset(s0, 0, c->n_state * sizeof(double));
 }
 
+int cli_session_open(const cli_opts *o, size_t n_samples, size_t n_states, cli_session *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    int rc = cli_make_cell(o, &ss->c);
+    if (rc)
+        return rc;
+    rc = cli_make_input(o, ss->c, n_samples, &ss->in);
+    if (rc) {
+        rnn_cell_free(ss->c);
+        return rc;
+    }
+    ss->S = malloc((n_states ? n_states : 1) * ss->c->n_state * sizeof(double));
+    if (!ss->S) {
+        cli_session_close(ss);
+        return cli_error(EXIT_NUMERIC, "out of memory for %zu states", n_states);
+    }
+    cli_initial_state(o, ss->c, ss->S);
+    return EXIT_OK;
+}
+
+void cli_session_close(cli_session *ss)
+{
+    free(ss->S);
+    rnn_input_free(ss->in);
+    rnn_cell_free(ss->c);
+    memset(ss, 0, sizeof *ss);
+}
+
 void cli_preamble(FILE *f, const char *command, const cli_opts *o, const rnn_cell *c)
 {
     fprintf(f, "# odernn %s\n# cell: %s\n# ode: %s\n# scheme: %s\n# reference: %s\n", command,

@@ -61,6 +61,81 @@ static const cli_command commands[] = {
      "--hidden --input-dim --input --s0 --seed --set --load-params --save-params --json --levels "
      "--n0 --t-end",
      1, cmd_converge},
+    {"spectrum", "eigenvalues of the step / ODE Jacobian",
+     "odernn spectrum CELL [options]\n\nEigenvalues (LAPACK dgeev) and singular values of the step Jacobian ds_n/ds_{n-1} and\n"
+     "of the ODE Jacobian df/ds at step --at of the trajectory (default 0: the initial state),\n"
+     "with the spectral radius, the largest real part and, for cells that are Runge-Kutta\n"
+     "methods, |R(dt lambda)| of each ODE eigenvalue. CSV columns: step, t, which, index, re, im,\n"
+     "abs (which = step | ode | sv).\n\n"
+     "  --which W           step | ode | both (default both)\n"
+     "  --at N              the step at which to take the Jacobians (default 0)\n"
+     "  --out F             write the CSV to F (default: stdout)\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --seed --set --load-params --save-params --json --out --which --at",
+     1, cmd_spectrum},
+    {"lyapunov", "Lyapunov spectrum (QR), FTLEs",
+     "odernn lyapunov CELL [options]\n\nThe Lyapunov spectrum of the cell's step map by the QR method: per step and per unit\n"
+     "time, with 95% intervals over time blocks (and over seeds with --seeds), the sum rule's\n"
+     "mean log|det J|, the Kaplan-Yorke dimension, and the finite-time exponents of each block\n"
+     "(CSV with --out: columns seed, block, index, exponent). With --ode, the continuous-time\n"
+     "spectrum of the cell's ODE by CVODE on the variational equations.\n\n"
+     "  --k K               number of exponents (default: all)\n"
+     "  --transient N       steps discarded first (default 1000)\n"
+     "  --steps N           steps measured (default 10000)\n"
+     "  --reorth R          QR every R steps (default 1)\n"
+     "  --blocks B          time blocks for the finite-time exponents (default 10; >= 2)\n"
+     "  --seeds S           repeat over S seeds (initial states and inputs) and add a 95%\n"
+     "                      interval over seeds (default 1)\n"
+     "  --ode               the ODE's spectrum (CVODE; transient and window are steps x dt)\n"
+     "  --interval T        --ode: re-orthonormalise every T time units (default 10 dt)\n"
+     "  --rtol R, --atol A  --ode: CVODE tolerances (default 1e-8, 1e-10)\n"
+     "  --out F             write the finite-time exponents as CSV\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --seed --set --load-params --save-params --json --out --k "
+     "--transient --steps --reorth --blocks --seeds --ode --interval --rtol --atol",
+     1, cmd_lyapunov},
+    {"gradnorm", "||ds_T/ds_k|| against T - k",
+     "odernn gradnorm CELL [options]\n\nThe norm ||ds_T/ds_0||_2 against T (forward tangents) or ||ds_T/ds_k||_2 against\n"
+     "T - k (the reverse sweep), carried in the log domain so that values like 1e-4000 are\n"
+     "exact, with the fitted rate per step and per unit time. CSV columns: lag, t, log10_norm.\n\n"
+     "  --steps T           horizon (default 1000)\n"
+     "  --mode M            tangent (default) | adjoint | both (both also reports how closely\n"
+     "                      the two agree at lag T, where both are ||ds_T/ds_0||)\n"
+     "  --per-decade P      lags per decade, log-spaced (default 20); 0: every step\n"
+     "  --out F             write the CSV to F (default: stdout)\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --steps --seed --set --load-params --save-params --json --out "
+     "--mode --per-decade",
+     1, cmd_gradnorm},
+    {"energy", "energy and its bound along a trajectory",
+     "odernn energy CELL [options]\n\nThe cell's energy functional along its trajectory, with the bounds of THEORY.md §4.2:\n"
+     "for coRNN E_n = gamma |y_n|^2 + |z_n|^2 against E_0 + m t_n / (2 eps - gamma dt)\n"
+     "(cumulative) and E_{n-1} + dt |s_n|^2 / (2 eps - gamma dt) (per step). CSV columns: step,\n"
+     "t, energy, bound, step_bound.\n\n"
+     "  --steps N           number of steps (default 1000)\n"
+     "  --out F             write the CSV to F (default: stdout)\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --steps --seed --set --load-params --save-params --json --out",
+     1, cmd_energy},
+    {"region", "stability map over two hyperparameters",
+     "odernn region CELL --x P=a:b:n --y Q=a:b:n [options]\n\nEvaluates a stability metric on an n_x x n_y grid of two hyperparameters (each point\n"
+     "its own cell, seeded identically, so the map is smooth and independent of the thread\n"
+     "count), in parallel with OpenMP. CSV columns: x, y, metric, value, with the parameter\n"
+     "names in the '#' preamble.\n\n"
+     "  --x P=a:b:n         first axis: hyperparameter P from a to b in n >= 2 points\n"
+     "  --y Q=a:b:n         second axis\n"
+     "  --metric M          rk-margin (max |R(dt lambda)| - 1 over the trajectory; cells that are\n"
+     "                      Runge-Kutta methods) | ftle-max (largest exponent per unit time) |\n"
+     "                      grad-growth (log ||ds_T/ds_0|| / t_T) | energy-ratio (max E_n / bound;\n"
+     "                      coRNN) (default ftle-max)\n"
+     "  --steps T           trajectory length per point (default 1000)\n"
+     "  --threads N         OpenMP threads (default: all cores)\n"
+     "  --out F             write the CSV to F (default: stdout)\n" COMMON_HELP,
+     "--hidden --input-dim --input --s0 --steps --seed --set --load-params --json --out --x --y "
+     "--metric --threads",
+     1, cmd_region},
+    {"experiment", "produce the data behind the figures",
+     "odernn experiment NAME|all|list [options]\n\nRuns an experiment of THEORY.md and writes its tidy CSV to the output folder.\n\n"
+     "  --out-dir D         output folder (default results)\n"
+     "  --seed S            the run's seed (default 1)\n"
+     "  --threads N         OpenMP threads (default: all cores)\n",
+     "--out-dir --seed --threads --json", 0, cmd_experiment},
     {"verify", "run the theorem checks",
      "odernn verify [options]\n\nRuns the checks of THEORY.md: one line per check, then 'N passed, N failed'.\n"
      "Exit status 1 if any check failed.\n\n"
@@ -128,8 +203,8 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             exit(EXIT_OK);
         }
         if (strncmp(a, "--", 2) != 0) {
-            if (cmd->needs_cell && !o->cell) {
-                o->cell = a;
+            if ((cmd->needs_cell || !strcmp(cmd->name, "experiment")) && !o->cell) {
+                o->cell = a; /* experiment: its name */
                 continue;
             }
             return cli_error(EXIT_USAGE, "unexpected argument '%s' for 'odernn %s' (see 'odernn %s --help')",
@@ -142,7 +217,8 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         if (!allowed(cmd, name))
             return cli_error(EXIT_USAGE, "unknown option '%s' for 'odernn %s' (allowed: %s)", name,
                              cmd->name, cmd->options);
-        int flag = !strcmp(name, "--list") || (!strcmp(name, "--json") && strcmp(cmd->name, "verify"));
+        int flag = !strcmp(name, "--list") || !strcmp(name, "--ode") ||
+                   (!strcmp(name, "--json") && strcmp(cmd->name, "verify"));
         if (!flag) {
             v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v)
@@ -226,6 +302,42 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             o->report_path = v;
         } else if (!strcmp(name, "--list")) {
             o->list = 1;
+        } else if (!strcmp(name, "--which")) {
+            if (strcmp(v, "step") && strcmp(v, "ode") && strcmp(v, "both"))
+                rc = cli_error(EXIT_USAGE, "unknown --which '%s' (allowed: step, ode, both)", v);
+            o->which = v;
+        } else if (!strcmp(name, "--at")) {
+            rc = parse_size(name, v, 0, CLI_MAX_STEPS, &o->at);
+        } else if (!strcmp(name, "--k")) {
+            rc = parse_size(name, v, 1, 2 * CLI_MAX_HIDDEN, &o->k);
+        } else if (!strcmp(name, "--transient")) {
+            rc = parse_size(name, v, 0, CLI_MAX_STEPS, &o->transient);
+        } else if (!strcmp(name, "--reorth")) {
+            rc = parse_size(name, v, 1, 1000, &o->reorth);
+        } else if (!strcmp(name, "--blocks")) {
+            rc = parse_size(name, v, 2, 10000, &o->blocks);
+        } else if (!strcmp(name, "--seeds")) {
+            rc = parse_size(name, v, 1, 10000, &o->seeds);
+        } else if (!strcmp(name, "--ode")) {
+            o->ode = 1;
+        } else if (!strcmp(name, "--interval")) {
+            rc = parse_double(name, v, 0, &o->interval);
+        } else if (!strcmp(name, "--mode")) {
+            if (strcmp(v, "tangent") && strcmp(v, "adjoint") && strcmp(v, "both"))
+                rc = cli_error(EXIT_USAGE, "unknown --mode '%s' (allowed: tangent, adjoint, both)", v);
+            o->mode = v;
+        } else if (!strcmp(name, "--per-decade")) {
+            rc = parse_size(name, v, 0, 1000, &o->per_decade);
+        } else if (!strcmp(name, "--x")) {
+            o->x_spec = v;
+        } else if (!strcmp(name, "--y")) {
+            o->y_spec = v;
+        } else if (!strcmp(name, "--metric")) {
+            o->metric = v;
+        } else if (!strcmp(name, "--threads")) {
+            rc = parse_size(name, v, 1, 1024, &o->threads);
+        } else if (!strcmp(name, "--out-dir")) {
+            o->out_dir = v;
         }
         if (rc)
             return rc;
@@ -252,7 +364,15 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
         cli_opts o = {.m = 32, .d = 1, .input = RNN_INPUT_SINES, .steps = 100, .seed = 1,
-                      .s0_random = 1, .tier = RNN_TIER_STANDARD};
+                      .s0_random = 1, .tier = RNN_TIER_STANDARD, .which = "both",
+                      .transient = 1000, .reorth = 1, .blocks = 10, .seeds = 1, .mode = "tangent",
+                      .per_decade = 20, .metric = "ftle-max", .out_dir = "results"};
+        /* Commands whose natural horizon is longer than simulate's 100 steps. */
+        if (!strcmp(commands[i].name, "lyapunov"))
+            o.steps = 10000;
+        else if (!strcmp(commands[i].name, "gradnorm") || !strcmp(commands[i].name, "energy") ||
+                 !strcmp(commands[i].name, "region"))
+            o.steps = 1000;
         rnn_cvode_opts_default(&o.cvode);
         rnn_converge_opts_default(&o.conv);
         int rc = parse(&commands[i], argc - 2, argv + 2, &o);

@@ -83,6 +83,134 @@ const rnn_tableau *rnn_tableau_get(size_t i);
 
 /* ---- fixed points (fixedpoint.c, KINSOL) ---- */
 
+/* Roots of F(s) = 0 for a cell whose input is frozen at a constant u* (and time t*):
+ *   RNN_FP_ODE:   F(s) = f(s, u*, t*)           equilibria of the ODE;       dF/ds = df/ds
+ *   RNN_FP_STEP:  F(s) = Phi(s, u*, t*) - s     fixed points of the step;    dF/ds = dPhi/ds - I
+ * KINSOL's Newton method with line search and the dense analytic Jacobian (the cell's
+ * ode_jacobian or step_jacobian), then a few plain Newton steps to polish. */
+typedef enum { RNN_FP_ODE, RNN_FP_STEP } rnn_fixedpoint_kind;
+
+typedef struct {
+    double fnormtol;    /* KINSOL stops when ||F||_inf <= fnormtol (F unscaled): 1e-13 */
+    double scsteptol;   /* ... or when max_i |ds_i| / (|s_i| + 1) <= scsteptol: 1e-15 */
+    long max_iters;     /* Newton iterations per start: 200 */
+    int polish_iters;   /* plain Newton steps after KINSOL, each kept only if it lowers
+                           ||F||_inf: 3 */
+    double max_step;    /* the longest Newton step, ||ds||_2 (KINSetMaxNewtonStep); 0: KINSOL's
+                           default 1000 ||s0||_2. KINSOL fails (KIN_MXNEWT_5X_EXCEEDED) after
+                           five steps of this length in a row: 0 */
+    double accept_tol;  /* KIN_STEP_LT_STPTOL (steps too small to go on) counts as a root only
+                           when the polished ||F||_inf <= accept_tol: 1e-10; above it KINSOL
+                           has stalled away from a root */
+    double root_tol;    /* a converged start counts as a root only when its error bound (info)
+                           is <= root_tol max(1, ||s||_inf): 1e-8. A residual test alone accepts
+                           points where F is tiny only because the cell saturates (a gate
+                           sig(a) ~ 1e-25 makes F ~ 1e-25 far from any root; for the step,
+                           Phi(s) - s is then exactly 0 in floating point) */
+    double dedup_tol;   /* two roots are one when max_i |a_i - b_i| <= dedup_tol
+                           max(1, ||a||_inf): 1e-8 */
+    double start_scale; /* direct starts: s0 ~ N(0, start_scale^2) per entry: 1 */
+    int track_steps;    /* K: with K > 0, every second start (k = 1, 3, ...) is a continuation
+                           start: s0 ~ N(0, (start_scale/10)^2) is solved with the input 0, and
+                           the root followed to u* through u = (j/K) u*, j = 1..K, each solve
+                           starting from the last root. Where F saturates (antisym: F = tanh(a),
+                           whose Jacobian vanishes with the preactivation a), Newton-Armijo
+                           converges only from unsaturated starts; near s = 0 with u = 0 the
+                           preactivation is the bias alone, and each input step moves it by
+                           u* / K. 0: direct starts only. Default 8 */
+    unsigned long seed; /* starting guesses: one stream rnn_rng_alloc(seed, "fixedpoint:start",
+                           0), start k its k-th block of n draws: 0 */
+} rnn_fixedpoint_opts;
+
+void rnn_fixedpoint_opts_default(rnn_fixedpoint_opts *o);
+
+typedef struct {
+    double residual;     /* ||F(s)||_inf at the returned s (after polishing), recomputed */
+    double kinsol_fnorm; /* ||F||_inf where KINSOL stopped */
+    double correction;   /* ||J_F(s)^{-1} F(s)||_inf at the returned s (INFINITY: J_F singular) */
+    double error_bound;  /* the estimated distance to the exact root: max_i |J_F^{-1} F|_i +
+                            (|J_F^{-1}| r)_i, r the rounding floor of F: r_i = eps |s_i| for
+                            the step (Phi(s) - s cannot resolve less than an ulp of s), 0 for
+                            the ODE (f is computed directly; its rounding is the cell's) */
+    long iters;          /* KINSOL's Newton iterations (summed over a continuation) */
+    long fevals;         /* KINSOL's evaluations of F (likewise) */
+    int polish_steps;    /* polishing steps kept */
+    int flag;            /* KINSOL's return flag (KIN_SUCCESS, KIN_INITIAL_GUESS_OK, ...) */
+} rnn_fixedpoint_info;
+
+/* Distinct roots from several starts, in the order found. */
+typedef struct {
+    size_t n, cap;              /* state size; most roots kept */
+    size_t count;               /* distinct roots found */
+    double *s;                  /* cap x n */
+    rnn_fixedpoint_info *info;  /* cap: of the start that gave the smallest residual */
+    size_t *hits;               /* cap: starts that converged to each root */
+    size_t starts, converged, failed, dropped; /* dropped: distinct roots beyond cap */
+    char failure[320];          /* the last failed start's message ("" if none failed) */
+} rnn_fixedpoint_set;
+
+rnn_fixedpoint_set *rnn_fixedpoint_set_alloc(size_t n, size_t cap);
+void rnn_fixedpoint_set_free(rnn_fixedpoint_set *r);
+
+const char *rnn_fixedpoint_kind_name(rnn_fixedpoint_kind k); /* "ode" or "step" */
+
+/* F(s) into F (n doubles, required) and ||F||_inf into *norm (may be NULL). */
+int rnn_fixedpoint_residual(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
+                            double t, const double *s, double *F, double *norm);
+
+/* One Newton solve from s0; the root (or, on failure, KINSOL's last iterate) goes to s.
+ * Failures: RNN_ESOLVER with msg naming KINSOL's flag, the cell and the start; RNN_EINVAL
+ * for bad arguments; RNN_EUNSUPPORTED when the cell lacks the function or its Jacobian.
+ * info may be NULL. */
+int rnn_fixedpoint_solve(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
+                         double t, const double *s0, const rnn_fixedpoint_opts *o, double *s,
+                         rnn_fixedpoint_info *info, char *msg, size_t len);
+
+/* n_starts seeded solves with one KINSOL instance (direct and, with track_steps > 0,
+ * continuation starts alternating); converged starts are merged into distinct roots (dedup_tol). A start that fails is counted in roots->failed and its message kept in
+ * roots->failure; the call returns RNN_OK when at least one root was found, RNN_ESOLVER
+ * (msg: the last failure) when none was. roots from rnn_fixedpoint_set_alloc(c->n_state, .)
+ * and is reset first. */
+int rnn_fixedpoint_find(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
+                        double t, size_t n_starts, const rnn_fixedpoint_opts *o,
+                        rnn_fixedpoint_set *roots, char *msg, size_t len);
+
 /* ---- the continuous adjoint (adjoint.c, CVODES) ---- */
+
+/* The gradient of a terminal loss with respect to the initial state by the continuous adjoint
+ * (CVODES; Cao, Li, Petzold, Serban, SIAM J. Sci. Comput. 24 (2003)):
+ *
+ *   s' = f(s, t), s(t0) = s0;  L = 1/2 ||s(T) - target||^2;
+ *   lambda' = -J(s(t), t)^T lambda, lambda(T) = s(T) - target;  dL/ds0 = lambda(t0).
+ *
+ * Forward and backward are BDF with Newton and dense solvers; the problem's analytic Jacobian
+ * (ode.jac, required: RNN_EUNSUPPORTED without it) serves the forward Newton iteration, the
+ * adjoint right-hand side and its Jacobian -J^T. The problem's knots are respected: the
+ * forward and the adjoint solves run piecewise between them (adjoint.c explains how).
+ * State gradient only: dL/dtheta needs df/dtheta, which neither rnn_ode nor the cell provide. */
+typedef struct {
+    double rtol, atol;      /* forward problem */
+    double rtol_b, atol_b;  /* backward (adjoint) problem */
+    long max_steps;         /* per segment between knots, forward and backward each */
+    long checkpoint_steps;  /* forward steps between checkpoints (CVodeAdjInit) */
+} rnn_adjoint_opts;
+
+typedef struct {
+    long fwd_steps;         /* including recomputations of segments (knots) */
+    long bwd_steps;
+    long checkpoints;
+    size_t segments;        /* 1 + the number of knots in (t0, T) */
+} rnn_adjoint_stats;
+
+void rnn_adjoint_opts_default(rnn_adjoint_opts *o); /* rtol 1e-8, atol 1e-10 both; 100000; 100 */
+
+/* Writes dL/ds0 to grad (n doubles) and, when not NULL, s(T) to sT and L to *L. On failure,
+ * msg says which call failed, in which phase (forward or backward), CVODES' flag and message,
+ * the problem and the time; returns RNN_ESOLVER (RNN_EINVAL for bad arguments,
+ * RNN_EUNSUPPORTED without ode.jac, RNN_ENONFINITE for non-finite states). stats may be NULL. */
+int rnn_adjoint_terminal_gradient(const rnn_ode *ode, double t0, double T, const double *s0,
+                                  const double *target, const rnn_adjoint_opts *o, double *sT,
+                                  double *L, double *grad, rnn_adjoint_stats *stats, char *msg,
+                                  size_t len);
 
 #endif
