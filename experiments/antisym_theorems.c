@@ -12,7 +12,8 @@
  *                               to 1e-10 ||J||, gamma in {0.01, 0.1, 1}, random states
  *   antisym.euler-unstable      gamma = 0, frozen D: max_i |1 + eps lambda_i(D A)| > 1 for every
  *                               eps of a grid in [1e-3, 1], and ||(I + eps D A)^T|| grows with
- *                               T = 10, 100, 1000
+ *                               T: at T = 10, 100, 1000 (eps = 0.01) its log lies in the exact band
+ *                               [T log rho, T log rho + log kappa_D], kappa_D = sqrt(max d/min d)
  *   antisym.euler-condition     I + eps (A - gamma I): the prediction "spectral radius <= 1 iff
  *                               eps |lambda|^2 <= -2 Re lambda for every eigenvalue of A - gamma I"
  *                               agrees with dgeev on a 41 x 41 (eps, gamma) grid, except within
@@ -307,13 +308,40 @@ int rnn_check_antisym_euler_unstable(const rnn_check_ctx *ctx, const rnn_cell_ty
             min_eps = eps;
         }
     }
+    /* Growth: I + eps D A = D^{1/2} (I + eps D^{1/2} A D^{1/2}) D^{-1/2} with a normal middle
+     * factor, so T log rho <= log ||(I + eps D A)^T|| <= T log rho + log kappa_D exactly,
+     * kappa_D = sqrt(max d / min d): the norm grows like rho^T > 1 up to a bounded factor. */
+    const double eps_g = 0.01;
+    double log_rho = 0, log_kappa = NAN, worst_out = 0;
     if (rc == RNN_OK) {
-        const double eps = 0.01;
+        for (size_t i = 0; i < m; i++)
+            log_rho = fmax(log_rho, 0.5 * log1p(eps_g * eps_g * (b.re[i] * b.re[i] + b.im[i] * b.im[i]) +
+                                                2 * eps_g * b.re[i]));
+        const rnn_block *Wb = rnn_cell_block(c, "W"), *bb = rnn_cell_block(c, "b");
+        double *A = malloc(2 * m * m * sizeof(double)), dmin = INFINITY, dmax = 0;
+        rc = A ? RNN_OK : RNN_ENOMEM;
+        if (A) {
+            rnn_skew_shift(m, c->params + Wb->offset, 0.0, A); /* u = 0: a = A h + b */
+            rnn_gemm_rows(1, m, m, A, b.s, m, 0.0, A + m * m);
+            for (size_t i = 0; i < m; i++) {
+                double th = tanh(A[m * m + i] + c->params[bb->offset + i]), d = 1 - th * th;
+                dmin = fmin(dmin, d);
+                dmax = fmax(dmax, d);
+            }
+            free(A);
+            log_kappa = 0.5 * log(dmax / dmin);
+        }
         for (size_t i = 0; i < m * m; i++)
-            P[i] = eps * b.J[i] + (i % (m + 1) == 0 ? 1.0 : 0.0);
-        rc = power_norms(&b, P, growth);
+            P[i] = eps_g * b.J[i] + (i % (m + 1) == 0 ? 1.0 : 0.0);
+        if (rc == RNN_OK)
+            rc = power_norms(&b, P, growth);
+        static const double Ts[] = {10, 100, 1000};
+        for (int j = 0; j < 3 && rc == RNN_OK; j++) {
+            double lo = Ts[j] * log_rho, hi = lo + log_kappa, x = growth[j];
+            worst_out = fmax(worst_out, fmax(lo - x, x - hi) / fmax(1.0, fabs(lo)));
+        }
     }
-    int grows = growth[0] > 0 && growth[1] > growth[0] && growth[2] > growth[1];
+    int grows = log_rho > 0 && worst_out <= 1e-10 && growth[2] > growth[0];
     spec_free(&b);
     free(P);
     rnn_cell_free(c);
@@ -326,8 +354,9 @@ int rnn_check_antisym_euler_unstable(const rnn_check_ctx *ctx, const rnn_cell_ty
     snprintf(r->detail, sizeof r->detail,
              "gamma = 0, m = %zu, frozen D: min over %zu eps in [1e-3, 1] of log max|1 + eps lambda| "
              "= %.3e (at eps = %.3g; must be > 0); log ||(I + 0.01 D A)^T|| = %.4f, %.4f, %.4f at "
-             "T = 10, 100, 1000%s", m, n_eps, min_excess, min_eps, growth[0], growth[1], growth[2],
-             grows ? " (growing)" : " — NOT growing");
+             "T = 10, 100, 1000 against [T log rho, T log rho + log kappa_D] with log rho = %.3e, "
+             "log kappa_D = %.3f%s", m, n_eps, min_excess, min_eps, growth[0], growth[1], growth[2],
+             log_rho, log_kappa, grows ? " (inside: grows like rho^T)" : " — OUTSIDE the band");
     return RNN_OK;
 }
 
