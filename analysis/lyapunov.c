@@ -208,6 +208,14 @@ static size_t block_of(size_t j, size_t steps, size_t blocks)
     return (size_t)(((unsigned long long)j * blocks) / steps);
 }
 
+/* The number of steps in block b: the j with block_of(j) = b are ceil(b steps / blocks) up to
+ * ceil((b + 1) steps / blocks) - 1. */
+static double block_len(size_t b, size_t steps, size_t blocks)
+{
+    size_t first = (b * steps + blocks - 1) / blocks, last = ((b + 1) * steps + blocks - 1) / blocks;
+    return (double)(last - first);
+}
+
 int rnn_lyap_spectrum(const rnn_cell *c, const rnn_input *in, const double *s0,
                       const rnn_lyap_opts *o, rnn_lyap_result *r, char *msg, size_t len)
 {
@@ -293,9 +301,8 @@ int rnn_lyap_spectrum(const rnn_cell *c, const rnn_input *in, const double *s0,
     if (rc == RNN_OK) {
         /* Block sums to block means per step. */
         for (size_t b = 0; b < o->blocks; b++) {
-            size_t first = (b * o->steps + o->blocks - 1) / o->blocks, last = ((b + 1) * o->steps + o->blocks - 1) / o->blocks;
             for (size_t i = 0; i < k; i++)
-                r->block[b * k + i] /= (double)(last - first);
+                r->block[b * k + i] /= block_len(b, o->steps, o->blocks);
         }
         r->dt = dt;
         finish(r, total, (double)o->steps);
@@ -375,8 +382,7 @@ int rnn_lyap_two_trajectory(const rnn_cell *c, const rnn_input *in, const double
     }
     if (rc == RNN_OK) {
         for (size_t b = 0; b < o->blocks; b++) {
-            size_t first = (b * o->steps + o->blocks - 1) / o->blocks, last = ((b + 1) * o->steps + o->blocks - 1) / o->blocks;
-            blk[b] /= (double)(last - first);
+            blk[b] /= block_len(b, o->steps, o->blocks);
         }
         double mean, half;
         rnn_mean_ci95(o->blocks, blk, 1, &mean, &half);
@@ -470,9 +476,8 @@ int rnn_lyap_ode_spectrum(const rnn_ode *ode, const double *s0, const rnn_lyap_o
     }
     if (rc == RNN_OK) {
         for (size_t b = 0; b < o->blocks; b++) {
-            size_t first = (b * n_me + o->blocks - 1) / o->blocks, last = ((b + 1) * n_me + o->blocks - 1) / o->blocks;
             for (size_t j = 0; j < k; j++)
-                r->block[b * k + j] /= (double)(last - first) * o->interval;
+                r->block[b * k + j] /= block_len(b, n_me, o->blocks) * o->interval;
         }
         r->dt = o->interval;
         finish(r, total, (double)n_me * o->interval);
