@@ -110,6 +110,7 @@ double rnn_kaplan_yorke(size_t k, const double *l)
 
 typedef struct {
     size_t n, k;
+    double *block;        /* owns Q, Z and tau; Q and Z swap roles every step */
     double *Q, *Z, *tau, *work;
     lapack_int lwork;
 } qr_ws;
@@ -120,20 +121,20 @@ static int qr_init(qr_ws *w, size_t n, size_t k)
     w->k = k;
     lapack_int N = (lapack_int)n, K = (lapack_int)k;
     double q1 = 0, q2 = 0;
-    w->Q = malloc((2 * n * k + k) * sizeof(double));
+    w->block = w->Q = malloc((2 * n * k + k) * sizeof(double));
     if (!w->Q)
         return RNN_ENOMEM;
     w->Z = w->Q + n * k;
     w->tau = w->Z + n * k;
     if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, N, K, w->Z, N, w->tau, &q1, -1) != 0 ||
         LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, N, K, K, w->Z, N, w->tau, &q2, -1) != 0) {
-        free(w->Q);
+        free(w->block);
         return RNN_ESOLVER;
     }
     w->lwork = (lapack_int)fmax(q1, q2) + 1;
     w->work = malloc((size_t)w->lwork * sizeof(double));
     if (!w->work) {
-        free(w->Q);
+        free(w->block);
         return RNN_ENOMEM;
     }
     return RNN_OK;
@@ -142,7 +143,7 @@ static int qr_init(qr_ws *w, size_t n, size_t k)
 static void qr_release(qr_ws *w)
 {
     free(w->work);
-    free(w->Q);
+    free(w->block);
 }
 
 /* A = Q R in place (A n x k column-major); logs of |R_ii| added to acc (if not NULL). */
@@ -235,6 +236,7 @@ int rnn_lyap_spectrum(const rnn_cell *c, const rnn_input *in, const double *s0,
     rnn_eig_ws *ews = o->with_det ? rnn_eig_ws_alloc(n) : NULL;
     double *buf = malloc((n * n + 2 * n + c->d + 2 * k) * sizeof(double));
     if (!buf || (o->with_det && !ews)) {
+        snprintf(msg, len, "lyapunov: out of memory for a %zu-dimensional state", n);
         free(buf);
         rnn_eig_ws_free(ews);
         qr_release(&w);
@@ -440,8 +442,10 @@ int rnn_lyap_ode_spectrum(const rnn_ode *ode, const double *s0, const rnn_lyap_o
     if (rc != RNN_OK)
         return rc;
     qr_ws w;
-    if ((rc = qr_init(&w, n, k)) != RNN_OK)
+    if ((rc = qr_init(&w, n, k)) != RNN_OK) {
+        snprintf(msg, len, "lyapunov: %s", rnn_strerror(rc));
         return rc;
+    }
     const size_t N = n + n * k;
     double *x = malloc((N + n * n + 2 * k) * sizeof(double));
     if (!x) {

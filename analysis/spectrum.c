@@ -179,6 +179,8 @@ int rnn_spectrum_logdet(rnn_eig_ws *w, const double *A, double *logabsdet)
 
 int rnn_spectrum_radius(rnn_eig_ws *w, const double *A, double *radius, double *max_re)
 {
+    if (!w)
+        return RNN_EINVAL;
     int rc = rnn_spectrum_eigvals(w, A, w->re, w->im);
     if (rc != RNN_OK)
         return rc;
