@@ -132,4 +132,54 @@ void rnn_verify_list(const rnn_verify_opts *o, FILE *out);
 /* Writes a text file atomically: to path.tmp.PID, then rename. */
 int rnn_write_atomic(const char *path, const char *text, char *msg, size_t len);
 
+/* ---- figure data (figure_data.c) -------------------------------------------------------------
+ * The experiments that write the data behind the figures ([AS] Fig. 1, gradient norms against
+ * T, [CO] Prop. 3.3 step contributions, Lyapunov spectra as dt shrinks, the gated cell's share
+ * of unstable Jacobians): tidy CSV with a '#' provenance preamble, written atomically into
+ * out_dir (created with its parents if missing). `odernn experiment NAME|all` runs them.
+ *
+ * run(seed, out_dir, threads, progress, quick, msg, len): seed is the run's seed; threads the
+ * OpenMP threads (0: the default; the files are byte-identical for any count); progress 1:
+ * progress on stderr; quick 1: reduced sizes (unit tests), 0: the full figure. Returns RNN_OK,
+ * RNN_EIO when the folder cannot be created or a file written (msg says which), RNN_EINVAL for
+ * a bad folder name, or the status of a numerical failure (msg: which cell, which seed). */
+typedef int (*rnn_experiment_fn)(unsigned long seed, const char *out_dir, size_t threads,
+                                 int progress, int quick, char *msg, size_t len);
+
+typedef struct {
+    const char *name;           /* "as-fig1", "gradnorm", ... */
+    const char *title;          /* one line */
+    const char *source;         /* paper and figure, proposition or THEORY.md section */
+    rnn_experiment_fn run;
+    const char *const *files;   /* the files written into out_dir, NULL-terminated */
+} rnn_experiment_def;
+
+size_t rnn_experiments_count(void);
+const rnn_experiment_def *rnn_experiments_get(size_t i);        /* NULL past the end */
+const rnn_experiment_def *rnn_experiments_find(const char *name); /* NULL if unknown */
+const char *rnn_experiments_names(void);                         /* "as-fig1, gradnorm, ..." */
+
+/* mkdir -p: creates dir and its missing parents; RNN_EIO (msg says why) when it cannot or
+ * when dir exists and is not a folder. */
+int rnn_make_dirs(const char *dir, char *msg, size_t len);
+
+/* Discrete against continuous Lyapunov spectra (the approach of lyap.discrete-to-ode): the
+ * cell's full spectrum per unit time at dt_k = dt0 2^-k, k < levels, over the physical window
+ * [n_transient dt0, (n_transient + n_measure) dt0] from s0 (2^k times as many steps at level
+ * k), and the ODE's spectrum by rnn_lyap_ode_spectrum over the same window from the same state.
+ * cell_exp[k n + i] (levels x n, descending per level) and ode_exp[i] (n), n = c->n_state;
+ * with ode_err non-NULL the ODE is solved again at 100 ode_rtol and *ode_err = max_i of the
+ * difference (an estimate of the reference's error). The cell's step size is restored. */
+typedef struct {
+    double dt0;                   /* the coarsest step */
+    size_t levels;                /* 1..20 */
+    size_t n_transient, n_measure;/* steps of dt0 before and in the window */
+    size_t blocks;                /* time blocks of both spectra */
+    double ode_interval;          /* QR interval of the ODE's variational equations */
+    double ode_rtol;              /* CVODE rtol (atol = 1e-3 rtol) */
+} rnn_lyap_dt_opts;
+int rnn_lyap_dt_sweep(rnn_cell *c, const rnn_input *in, const double *s0,
+                      const rnn_lyap_dt_opts *o, double *cell_exp, double *ode_exp,
+                      double *ode_err, char *msg, size_t len);
+
 #endif
