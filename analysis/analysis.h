@@ -238,4 +238,55 @@ int rnn_fixedpoint_classify(const rnn_cell *c, rnn_fixedpoint_kind kind, const d
 void rnn_fp_classify_spectrum(size_t n, const double *re, const double *im, int is_map,
                               double tol, rnn_fp_classification *out);
 
+/* ---- stability maps over two hyperparameters (region.c) ------------------------------------ */
+
+/* `odernn region`: a metric on an n_x x n_y grid of two hyperparameters. The library parses
+ * the axes and evaluates ONE grid point (a cell whose hyperparameters are already set); the
+ * grid loop, one cell per point and the output live in cli/cmd_region.c.
+ *
+ * Values: +INFINITY when the trajectory (or a Jacobian along it) turns non-finite at that
+ * point — a blow-up is a result, not an error; -INFINITY (ftle-max, grad-growth) when a step
+ * Jacobian annihilates the tangent exactly; NAN where the metric is undefined (energy-ratio
+ * when gamma dt >= 2 eps). Errors: RNN_EINVAL (arguments), RNN_EUNSUPPORTED (the metric does
+ * not apply to the cell; msg lists those that do), RNN_ENOMEM, RNN_ESOLVER (LAPACK failed on
+ * finite data). */
+
+#define RNN_REGION_MAX_POINTS 100000 /* per axis */
+
+/* "NAME=A:B:N": N >= 2 points from A to B, A != B, both finite (A > B: descending). */
+typedef struct {
+    char name[RNN_NAME_LEN];
+    double a, b;
+    size_t n;
+} rnn_region_axis;
+
+/* Parses an axis; on error msg says what is wrong and what is allowed (RNN_EINVAL). Does not
+ * check that NAME is a hyperparameter of any cell (the caller does, with the cell at hand). */
+int rnn_region_axis_parse(const char *spec, rnn_region_axis *ax, char *msg, size_t len);
+/* x_i = ((N-1-i) A + i B) / (N-1): exactly A at i = 0 and B at i = N - 1. */
+double rnn_region_axis_value(const rnn_region_axis *ax, size_t i);
+
+typedef enum {
+    RNN_REGION_RK_MARGIN,    /* max_n max_i |R(dt lambda_i(df/ds at s_n))| - 1; RK cells */
+    RNN_REGION_FTLE_MAX,     /* largest Lyapunov exponent per unit time (QR, k = 1) */
+    RNN_REGION_GRAD_GROWTH,  /* log ||ds_T/ds_0||_2 / (T dt) */
+    RNN_REGION_ENERGY_RATIO  /* max_n E_n / (E_0 + m t_n / (2 eps - gamma dt)); coRNN cells */
+} rnn_region_metric_id;
+#define RNN_REGION_N_METRICS 4
+
+const char *rnn_region_metric_name(rnn_region_metric_id m); /* "rk-margin", ... */
+const char *rnn_region_metric_doc(rnn_region_metric_id m);  /* one line, for preambles */
+int rnn_region_metric_parse(const char *name);              /* -1 if unknown */
+const char *rnn_region_metric_names(void);                  /* "rk-margin, ftle-max, ..." */
+/* RNN_OK if the metric applies to the cell; else RNN_EUNSUPPORTED and why, with the list of
+ * the metrics that do apply. */
+int rnn_region_metric_check(const rnn_cell *c, rnn_region_metric_id m, char *msg, size_t len);
+
+/* One grid point: the metric along the trajectory of `steps` steps (>= 1; ftle-max: >= 2) from
+ * s0 at t = 0 driven by in, with the cell's own dt. See region.c for each metric's definition
+ * and cost: rk-margin computes the ODE Jacobian's eigenvalues (dgeev) at EVERY step. */
+int rnn_region_metric(const rnn_cell *c, const rnn_input *in, const double *s0,
+                      rnn_region_metric_id metric, size_t steps, double *value, char *msg,
+                      size_t len);
+
 #endif

@@ -357,6 +357,8 @@ static void print_failure(const char *what, double sec)
     printf("  %-28s failed: %s\n", what, rnn_strerror((int)-sec));
 }
 
+int bench_stability(void); /* bench_stability.c */
+
 int main(void)
 {
     const rnn_cell_type *tanh_type = rnn_registry_find("tanh");
@@ -442,5 +444,7 @@ int main(void)
     }
 
     printf("\ntotal bench time %.1f s\n", now() - t_start);
+    /* The stability engine: gradient-norm curve, Lyapunov spectrum, region map (bench_stability.c). */
+    bench_stability();
     return 0;
 }
