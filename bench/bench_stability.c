@@ -21,7 +21,9 @@
  *      (rnn_lyap_spectrum), against the time implied by the same dgemm rate for
  *      2 n^3 (Z = J Q) + 4/3 n^3 (Householder QR, dgeqrf) + 4/3 n^3 (forming Q, dorgqr)
  *      = 14/3 n^3 flops per step. Target: within 2x. Split: dgeqrf and dorgqr on 128 x 128
- *      timed alone with their own flop rates, the step Jacobian and the dgemm.
+ *      timed alone with their own flop rates, the step Jacobian and the dgemm; and, for
+ *      comparison only, dgeqrt (blocked at any n) and dormqr (Z = J Q applied straight from
+ *      Q's reflectors, which would replace dorgqr and the dgemm).
  *
  * Timing: CLOCK_MONOTONIC. Rates (dgemm, the parts) by repeating a call until a batch takes
  * ~20 ms, then the best of 8 rounds of ~50 ms (the least disturbed by the rest of the machine).
@@ -162,6 +164,21 @@ static int bs_qr_call(void *p)
         : LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, q->n, q->n, q->n, q->A, q->n, q->tau, q->work,
                               q->lwork);
     return info != 0;
+}
+
+/* C = C0 Q with Q held as the reflectors of a dgeqrf factorisation (F, tau): dormqr. */
+typedef struct {
+    lapack_int n, lwork;
+    const double *F, *tau, *C0;
+    double *C, *work;
+} bs_ormqr;
+
+static int bs_ormqr_call(void *p)
+{
+    bs_ormqr *q = p;
+    memcpy(q->C, q->C0, (size_t)q->n * (size_t)q->n * sizeof(double));
+    return LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'R', 'N', q->n, q->n, q->n, q->F, q->n, q->tau,
+                               q->C, q->n, q->work, q->lwork) != 0;
 }
 
 typedef struct {
@@ -435,6 +452,17 @@ static int bench_lyapunov(double rate128)
     double t_geqrt = bs_time_per_call(bs_qrt_call, &qt);
     free(T);
     free(wt);
+    /* Z = J Q straight from Q's reflectors (dormqr, blocked for k > nb): 2 n^3 flops that
+     * replace both dorgqr and the dgemm. */
+    double q3 = 0;
+    LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'R', 'N', n, n, n, F, n, tau, A, n, &q3, -1);
+    lapack_int lw3 = (lapack_int)q3 + 1;
+    double *C0 = bs_alloc(nn), *w3 = bs_alloc((size_t)lw3);
+    bs_fill("bench-stab-J", nn, C0);
+    bs_ormqr qm = {n, lw3, F, tau, C0, A, w3};
+    double t_ormqr = bs_time_per_call(bs_ormqr_call, &qm);
+    free(C0);
+    free(w3);
     free(A0);
     free(A);
     free(F);
@@ -466,8 +494,15 @@ static int bench_lyapunov(double rate128)
     double rest = per - t_gemm - t_geqrf - t_orgqr - t_jac - t_step;
     printf("     rest (log |R_ii|, copies; noise if < 0) %5.1f us  (%.0f%%)\n", rest * 1e6,
            100 * rest / per);
-    printf("   for comparison: dgeqrt (nb = 32, blocked at any n) %8.1f us   %6.2f GFLOP/s\n\n",
+    printf("   for comparison (not what the library does):\n");
+    printf("     dgeqrt (nb = 32, blocked at any n)   %8.1f us   %6.2f GFLOP/s\n",
            t_geqrt * 1e6, 4.0 / 3 * n3 / t_geqrt * 1e-9);
+    printf("     dormqr Z = J Q from the reflectors   %8.1f us   %6.2f GFLOP/s (replaces dorgqr "
+           "+ dgemm: %.1f us)\n", t_ormqr * 1e6, 2 * n3 / t_ormqr * 1e-9,
+           (t_orgqr + t_gemm) * 1e6);
+    printf("     a step as dormqr + dgeqrf + Jacobian + step would take ~%.1f us: ratio ~%.2f\n\n",
+           (t_ormqr + t_geqrf + t_jac + t_step) * 1e6,
+           (t_ormqr + t_geqrf + t_jac + t_step) * LYAP_T / implied);
 out:
     if (rc != RNN_OK)
         printf("3. Lyapunov spectrum FAILED: %s\n\n", rc == RNN_ENOMEM ? "out of memory" : msg);

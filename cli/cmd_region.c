@@ -234,14 +234,13 @@ out:
     return status;
 }
 
-static int write_csv(const region_plan *p, const rnn_cell *probe, const double *values)
+/* Writes the CSV to an output opened before the map (so an unwritable --out fails before the
+ * work, not after it) and commits it (atomic rename). */
+static int write_csv(const region_plan *p, const rnn_cell *probe, const double *values,
+                     cli_out *out)
 {
     const cli_opts *o = p->o;
-    cli_out out;
-    int rc = cli_out_open(&out, o->out);
-    if (rc)
-        return rc;
-    FILE *f = out.f;
+    FILE *f = out->f;
     cli_preamble(f, "region", o, probe);
     for (int k = 0; k < 2; k++) {
         const rnn_region_axis *a = &p->ax[k];
@@ -273,7 +272,7 @@ static int write_csv(const region_plan *p, const rnn_cell *probe, const double *
             print_value(f, values[i * p->ax[1].n + j]);
             fputc('\n', f);
         }
-    return cli_out_commit(&out);
+    return cli_out_commit(out);
 }
 
 /* JSON on stdout: the grid and values[i][j] at (x_values[i], y_values[j]); JSON has no inf or
@@ -332,8 +331,16 @@ int cmd_region(cli_opts *o)
         return rc;
     }
     const size_t nx = p.ax[0].n, ny = p.ax[1].n, total = nx * ny;
+    /* With --json and no --out, the JSON alone goes to stdout. */
+    const int csv = !o->json || o->out;
+    cli_out out = {0};
+    if (csv && (rc = cli_out_open(&out, o->out)) != 0) {
+        rnn_cell_free(probe);
+        return rc;
+    }
     double *values = malloc(total * sizeof(double));
     if (!values) {
+        cli_out_abort(&out);
         rnn_cell_free(probe);
         return cli_error(EXIT_NUMERIC, "out of memory for %zu grid values", total);
     }
@@ -380,6 +387,7 @@ int cmd_region(cli_opts *o)
         fputc('\n', stderr);
 
     if (failed) {
+        cli_out_abort(&out);
         char b0[40], b1[40];
         rc = cli_error(fail_status, "region: grid point %s=%s, %s=%s: %s", p.ax[0].name,
                        fmt_value(rnn_region_axis_value(&p.ax[0], fail_at / ny), b0, sizeof b0),
@@ -387,9 +395,8 @@ int cmd_region(cli_opts *o)
                        fmt_value(rnn_region_axis_value(&p.ax[1], fail_at % ny), b1, sizeof b1),
                        fail_msg);
     } else {
-        /* With --json and no --out, the JSON alone goes to stdout. */
-        if (!o->json || o->out)
-            rc = write_csv(&p, probe, values);
+        if (csv)
+            rc = write_csv(&p, probe, values, &out);
         if (!rc && o->json)
             print_json(&p, probe, values);
     }

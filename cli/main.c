@@ -126,7 +126,12 @@ static const cli_command commands[] = {
      "                      coRNN) (default ftle-max)\n"
      "  --steps T           trajectory length per point (default 1000)\n"
      "  --threads N         OpenMP threads (default: all cores)\n"
-     "  --out F             write the CSV to F (default: stdout)\n" COMMON_HELP,
+     "  --out F             write the CSV to F (default: stdout)\n"
+     "  --json              one line {command, cell, x, y, metric, nx, ny, steps, m, seed, x_values,\n"
+     "                      y_values, values[i][j] at (x_values[i], y_values[j]), n_inf, n_neg_inf,\n"
+     "                      n_nan}; non-finite values are null; without --out only the JSON is printed\n"
+     "Values: inf = the trajectory blew up, -inf = the tangent was annihilated exactly, nan =\n"
+     "undefined (energy-ratio when gamma dt >= 2 eps).\n\n" COMMON_HELP,
      "--hidden --input-dim --input --s0 --steps --seed --set --load-params --json --out --x --y "
      "--metric --threads",
      1, cmd_region},

@@ -360,6 +360,17 @@ Test(region, cli_csv_contract_and_known_values, .init = make_tmpdir, .fini = rem
     cr_assert_eq(nl, 6);
     free(csv);
 
+    /* Parameters from a file: an initialisation axis would change nothing. */
+    snprintf(path, sizeof path, "%s/p.params", tmpdir);
+    snprintf(args, sizeof args, "simulate tanh --hidden 4 --steps 1 --save-params %s", path);
+    cr_assert_eq(run(args), 0, "%s", out);
+    snprintf(args, sizeof args, "region tanh --load-params %s --x dt=0.5:1:2 --y wscale=1:2:2",
+             path);
+    cr_assert_eq(run(args), 2, "%s", out);
+    cr_assert(strstr(out, "only shapes the initialisation"), "%s", out);
+    snprintf(args, sizeof args, "region tanh --load-params %s --x dt=0.5:1:2 --y dt=1:2:2", path);
+    cr_assert_eq(run(args), 2, "%s", out);
+
     /* A blow-up is a value (inf), and the map still succeeds. */
     cr_assert_eq(run("region tanh --hidden 4 --x dt=0.5:3.5:2 --y wscale=0:1:2 --metric "
                      "grad-growth --steps 1000"), 0, "%s", out);
@@ -441,6 +452,8 @@ Test(region, cli_errors_exit_2)
          "metrics that work for 'tanh'"},
         {"region tanh --x dt=0.1:1:3 --y wscale=1:2:3 --set dt=0.5", "conflicts"},
         {"region tanh --x dt=0.1:1:3 --y wscale=1:2:3 --steps 1", "--steps >= 2"},
+        {"region tanh --x dt=0.1:1:3 --y wscale=1:2:3 --out /nonexistent-dir/r.csv",
+         "cannot write"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         cr_assert_eq(run(bad[k].args), 2, "'%s' exits 2: %s", bad[k].args, out);
