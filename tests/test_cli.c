@@ -10,54 +10,39 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "program.h"
 
-static char out[1 << 16];
+static char *const out = program_out;
 
-/* Runs "odernn ARGS" with stdout and stderr captured together; returns the exit status. */
-static int run(const char *args)
-{
-    const char *prog = getenv("ODERNN") ? getenv("ODERNN") : "build/odernn";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", prog, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char tmpdir[64];
 
 static void make_tmpdir(void)
 {
-    strcpy(tmpdir, "/tmp/odernn-cli-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    program_tmpdir_make(tmpdir, "cli");
 }
 
 static void remove_tmpdir(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    cr_assert_eq(system(cmd), 0);
+    program_tmpdir_remove(tmpdir);
 }
 
 TestSuite(cli, .init = make_tmpdir, .fini = remove_tmpdir);
 
 Test(cli, help_and_usage)
 {
-    cr_assert_eq(run("--help"), 0);
+    cr_assert_eq(program_run("--help"), 0);
     cr_assert(strstr(out, "simulate"));
-    cr_assert_eq(run(""), 2);
-    cr_assert_eq(run("frobnicate"), 2);
+    cr_assert_eq(program_run(""), 2);
+    cr_assert_eq(program_run("frobnicate"), 2);
     cr_assert(strstr(out, "unknown command 'frobnicate'"));
-    cr_assert_eq(run("simulate --help"), 0);
+    cr_assert_eq(program_run("simulate --help"), 0);
     cr_assert(strstr(out, "--steps"));
 }
 
 Test(cli, list_json_contract)
 {
-    cr_assert_eq(run("list --json"), 0);
+    cr_assert_eq(program_run("list --json"), 0);
     cr_assert(strstr(out, "\"name\":\t\"cornn\""));
     cr_assert(strstr(out, "\"ode\""));
     cr_assert(strstr(out, "\"order\""));
@@ -66,60 +51,60 @@ Test(cli, list_json_contract)
 
 Test(cli, bad_input_exits_2_with_what_is_allowed)
 {
-    cr_assert_eq(run("simulate nosuch"), 2);
+    cr_assert_eq(program_run("simulate nosuch"), 2);
     cr_assert(strstr(out, "unknown cell 'nosuch'") && strstr(out, "tanh, antisym"));
-    cr_assert_eq(run("simulate tanh --hidden -3"), 2);
+    cr_assert_eq(program_run("simulate tanh --hidden -3"), 2);
     cr_assert(strstr(out, "--hidden must be an integer in 1..8192"));
-    cr_assert_eq(run("simulate tanh --hidden 0"), 2);
-    cr_assert_eq(run("simulate tanh --steps abc"), 2);
-    cr_assert_eq(run("simulate tanh --set dt=nan"), 2);
+    cr_assert_eq(program_run("simulate tanh --hidden 0"), 2);
+    cr_assert_eq(program_run("simulate tanh --steps abc"), 2);
+    cr_assert_eq(program_run("simulate tanh --set dt=nan"), 2);
     cr_assert(strstr(out, "dt must be a number in (0, inf)"));
-    cr_assert_eq(run("simulate tanh --set dt=-1"), 2);
-    cr_assert_eq(run("simulate tanh --set dt"), 2);
+    cr_assert_eq(program_run("simulate tanh --set dt=-1"), 2);
+    cr_assert_eq(program_run("simulate tanh --set dt"), 2);
     cr_assert(strstr(out, "expected NAME=VALUE"));
-    cr_assert_eq(run("simulate tanh --set =3"), 2);
-    cr_assert_eq(run("simulate tanh --set dt=1x"), 2);
+    cr_assert_eq(program_run("simulate tanh --set =3"), 2);
+    cr_assert_eq(program_run("simulate tanh --set dt=1x"), 2);
     cr_assert(strstr(out, "not a number"));
-    cr_assert_eq(run("simulate tanh --set eps=0.1"), 2);
+    cr_assert_eq(program_run("simulate tanh --set eps=0.1"), 2);
     cr_assert(strstr(out, "has no hyperparameter 'eps'") && strstr(out, "dt, wscale"));
-    cr_assert_eq(run("simulate tanh --input noise"), 2);
+    cr_assert_eq(program_run("simulate tanh --input noise"), 2);
     cr_assert(strstr(out, "sines, hold, linear, zero"));
-    cr_assert_eq(run("simulate tanh --bogus 1"), 2);
+    cr_assert_eq(program_run("simulate tanh --bogus 1"), 2);
     cr_assert(strstr(out, "unknown option '--bogus'"));
-    cr_assert_eq(run("simulate tanh --steps"), 2);
-    cr_assert_eq(run("converge tanh --levels 2"), 2);
-    cr_assert_eq(run("reference tanh --rtol -1"), 2);
-    cr_assert_eq(run("reference tanh --method rk4"), 2);
-    cr_assert_eq(run("verify --tier nope"), 2);
-    cr_assert_eq(run("verify --only 'no.such.check' --json /tmp/x.json --report /tmp/x.md"), 2);
-    cr_assert_eq(run("simulate"), 2);
+    cr_assert_eq(program_run("simulate tanh --steps"), 2);
+    cr_assert_eq(program_run("converge tanh --levels 2"), 2);
+    cr_assert_eq(program_run("reference tanh --rtol -1"), 2);
+    cr_assert_eq(program_run("reference tanh --method rk4"), 2);
+    cr_assert_eq(program_run("verify --tier nope"), 2);
+    cr_assert_eq(program_run("verify --only 'no.such.check' --json /tmp/x.json --report /tmp/x.md"), 2);
+    cr_assert_eq(program_run("simulate"), 2);
     cr_assert(strstr(out, "needs a cell"));
 }
 
 Test(cli, joint_hyperparameter_constraints_ignore_order)
 {
-    cr_assert_eq(run("info cornn --set eps=-3 --set dt=0.1"), 0);
-    cr_assert_eq(run("info cornn --set dt=0.5 --set eps=-3"), 2);
+    cr_assert_eq(program_run("info cornn --set eps=-3 --set dt=0.1"), 0);
+    cr_assert_eq(program_run("info cornn --set dt=0.5 --set eps=-3"), 2);
     cr_assert(strstr(out, "1 + dt*eps > 0"));
 }
 
 Test(cli, unwritable_outputs_exit_2_and_leave_nothing)
 {
-    cr_assert_eq(run("simulate tanh --out /nonexistent/dir/x.csv"), 2);
+    cr_assert_eq(program_run("simulate tanh --out /nonexistent/dir/x.csv"), 2);
     cr_assert(strstr(out, "cannot write '/nonexistent/dir/x.csv'"));
-    cr_assert_eq(run("verify --tier quick --json /nonexistent/v.json"), 2);
-    cr_assert_eq(run("info tanh --save-params /nonexistent/p.txt"), 2);
+    cr_assert_eq(program_run("verify --tier quick --json /nonexistent/v.json"), 2);
+    cr_assert_eq(program_run("info tanh --save-params /nonexistent/p.txt"), 2);
 }
 
 Test(cli, blowup_exits_3_with_the_solver_reason)
 {
     /* cornn_explicit with strong anti-damping: z grows like exp(300 t) and overflows */
-    cr_assert_eq(run("reference cornn_explicit --set eps=-300 --set dt=1 --steps 50"), 3);
+    cr_assert_eq(program_run("reference cornn_explicit --set eps=-300 --set dt=1 --steps 50"), 3);
     cr_assert(strstr(out, "CV_"), "message: %s", out);
     cr_assert(strstr(out, "cornn_explicit"));
-    cr_assert_eq(run("simulate cornn_explicit --set eps=-300 --set dt=1 --steps 500"), 3);
+    cr_assert_eq(program_run("simulate cornn_explicit --set eps=-300 --set dt=1 --steps 500"), 3);
     cr_assert(strstr(out, "non-finite"));
-    cr_assert_eq(run("reference tanh --max-steps 2 --rtol 1e-12 --steps 50"), 3);
+    cr_assert_eq(program_run("reference tanh --max-steps 2 --rtol 1e-12 --steps 50"), 3);
     cr_assert(strstr(out, "CV_TOO_MUCH_WORK"));
 }
 
@@ -128,7 +113,7 @@ Test(cli, simulate_writes_tidy_csv_atomically)
     char args[512], path[256];
     snprintf(path, sizeof path, "%s/traj.csv", tmpdir);
     snprintf(args, sizeof args, "simulate cornn --hidden 4 --steps 10 --out %s", path);
-    cr_assert_eq(run(args), 0);
+    cr_assert_eq(program_run(args), 0);
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f);
     char line[1024];
@@ -151,7 +136,7 @@ Test(cli, simulate_writes_tidy_csv_atomically)
 
 Test(cli, converge_json_contract_and_order)
 {
-    cr_assert_eq(run("converge antisym --json --hidden 8"), 0);
+    cr_assert_eq(program_run("converge antisym --json --hidden 8"), 0);
     cr_assert(strstr(out, "\"cell\":\t\"antisym\""));
     cr_assert(strstr(out, "\"order_stderr\""));
     cr_assert(strstr(out, "\"expected_order\":\t1"));
@@ -168,26 +153,26 @@ Test(cli, params_round_trip_and_mismatch)
     snprintf(p1, sizeof p1, "%s/net.txt", tmpdir);
     snprintf(p2, sizeof p2, "%s/net2.txt", tmpdir);
     snprintf(args, sizeof args, "simulate tanh --hidden 5 --seed 7 --steps 3 --save-params %s --json", p1);
-    cr_assert_eq(run(args), 0);
+    cr_assert_eq(program_run(args), 0);
     char first[4096];
     snprintf(first, sizeof first, "%s", strstr(out, "\"final_state\""));
     /* loading the file reproduces the run exactly (the seed still picks input and s0) */
     snprintf(args, sizeof args, "simulate tanh --seed 7 --steps 3 --load-params %s --save-params %s --json", p1, p2);
-    cr_assert_eq(run(args), 0);
+    cr_assert_eq(program_run(args), 0);
     cr_assert_str_eq(strstr(out, "\"final_state\""), first);
     snprintf(args, sizeof args, "cmp -s %s %s", p1, p2);
     cr_assert_eq(system(args), 0, "save -> load -> save is not the identity");
     snprintf(args, sizeof args, "simulate antisym --load-params %s", p1);
-    cr_assert_eq(run(args), 2);
+    cr_assert_eq(program_run(args), 2);
     cr_assert(strstr(out, "holds parameters of cell 'tanh'"));
     snprintf(args, sizeof args, "simulate tanh --hidden 6 --load-params %s", p1);
-    cr_assert_eq(run(args), 2);
+    cr_assert_eq(program_run(args), 2);
     snprintf(args, sizeof args, "sed -i 's/^# block: U 5 1/# block: U 5 2/' %s", p1);
     cr_assert_eq(system(args), 0);
     snprintf(args, sizeof args, "simulate tanh --load-params %s", p1);
-    cr_assert_eq(run(args), 2);
+    cr_assert_eq(program_run(args), 2);
     cr_assert(strstr(out, "block 'U' of shape 5x1"), "message: %s", out);
-    cr_assert_eq(run("simulate tanh --load-params /nonexistent/p.txt"), 2);
+    cr_assert_eq(program_run("simulate tanh --load-params /nonexistent/p.txt"), 2);
 }
 
 Test(cli, verify_writes_json_and_report)
@@ -195,7 +180,7 @@ Test(cli, verify_writes_json_and_report)
     char args[1024];
     snprintf(args, sizeof args, "verify --tier quick --only 'jac.step.*' --json %s/v.json --report %s/v.md",
              tmpdir, tmpdir);
-    cr_assert_eq(run(args), 0);
+    cr_assert_eq(program_run(args), 0);
     cr_assert(strstr(out, "5 passed, 0 failed"));
     char path[256];
     snprintf(path, sizeof path, "%s/v.json", tmpdir);

@@ -22,20 +22,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "experiments.h"
+#include "program.h"
 
 static char tmpdir[64];
 
 static void make_tmpdir(void)
 {
-    strcpy(tmpdir, "/tmp/odernn-fig-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    program_tmpdir_make(tmpdir, "fig");
 }
 
 static void remove_tmpdir(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    cr_assert_eq(system(cmd), 0);
+    program_tmpdir_remove(tmpdir);
 }
 
 TestSuite(figure_data, .init = make_tmpdir, .fini = remove_tmpdir);
@@ -52,23 +50,6 @@ static int run_quick(const char *name, const char *dir, size_t threads)
     return rc;
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = '\0';
-    fclose(f);
-    if (n)
-        *n = (size_t)len;
-    return buf;
-}
-
 static size_t count_fields(const char *line)
 {
     size_t k = 1;
@@ -81,7 +62,7 @@ static size_t count_fields(const char *line)
  * number of fields, every numeric field finite. Returns the number of data rows. */
 static size_t check_csv(const char *path, const char *header)
 {
-    char *text = slurp(path, NULL);
+    char *text = program_slurp(path, NULL);
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     cr_assert(line && line[0] == '#', "%s: no '#' preamble", path);
     size_t preamble = 0;
@@ -145,7 +126,7 @@ Test(figure_data, as_fig1_matches_a_hand_computation)
     char path[256];
     snprintf(path, sizeof path, "%s/as-fig1.csv", tmpdir);
     cr_assert_eq(check_csv(path, "panel,scheme,start,step,h1,h2"), 4 * 2 * 3 * 51);
-    char *text = slurp(path, NULL);
+    char *text = program_slurp(path, NULL);
     const double th1 = 0.76159415595576489; /* tanh(1) */
     const double tol = 1e-15;
 
@@ -227,7 +208,7 @@ Test(figure_data, shares_are_fractions_and_contributions_cover_every_lag)
     run_quick("cornn-contributions", tmpdir, 1);
     char path[256];
     snprintf(path, sizeof path, "%s/gated-share.csv", tmpdir);
-    char *text = slurp(path, NULL);
+    char *text = program_slurp(path, NULL);
     size_t rows = 0;
     for (char *p = strstr(text, "\n0,"); p; p = strchr(p + 1, '\n')) {
         double g, a, b;
@@ -274,7 +255,7 @@ Test(figure_data, gradnorm_is_independent_of_the_thread_count)
     snprintf(p1, sizeof p1, "%s/gradnorm.csv", d1);
     snprintf(p2, sizeof p2, "%s/gradnorm.csv", d2);
     size_t n1, n2;
-    char *a = slurp(p1, &n1), *b = slurp(p2, &n2);
+    char *a = program_slurp(p1, &n1), *b = program_slurp(p2, &n2);
     cr_assert_eq(n1, n2, "sizes differ: %zu and %zu bytes", n1, n2);
     cr_assert_eq(memcmp(a, b, n1), 0, "the files differ between 1 and 2 threads");
     free(a);
@@ -283,34 +264,22 @@ Test(figure_data, gradnorm_is_independent_of_the_thread_count)
 
 /* ---- the program -------------------------------------------------------------------------------- */
 
-static char out[1 << 16];
+static char *const out = program_out;
 
-static int run(const char *args)
-{
-    const char *prog = getenv("ODERNN") ? getenv("ODERNN") : "build/odernn";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", prog, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 Test(figure_data, cli_list_unknown_and_unwritable)
 {
-    cr_assert_eq(run("experiment list"), 0);
+    cr_assert_eq(program_run("experiment list"), 0);
     for (size_t i = 0; i < rnn_experiments_count(); i++)
         cr_assert(strstr(out, rnn_experiments_get(i)->name), "list lacks %s",
                   rnn_experiments_get(i)->name);
-    cr_assert_eq(run("experiment list --json"), 0);
+    cr_assert_eq(program_run("experiment list --json"), 0);
     cr_assert(strstr(out, "\"name\":\t\"gated-share\""));
 
-    cr_assert_eq(run("experiment nosuch"), 2);
+    cr_assert_eq(program_run("experiment nosuch"), 2);
     cr_assert(strstr(out, "unknown experiment 'nosuch'") && strstr(out, "as-fig1") &&
               strstr(out, "lyap-dt"), "%s", out);
-    cr_assert_eq(run("experiment"), 2);
+    cr_assert_eq(program_run("experiment"), 2);
 
     char args[512], file[160];
     snprintf(file, sizeof file, "%s/plainfile", tmpdir);
@@ -318,7 +287,7 @@ Test(figure_data, cli_list_unknown_and_unwritable)
     cr_assert_not_null(f);
     fclose(f);
     snprintf(args, sizeof args, "experiment as-fig1 --out-dir %s/sub", file);
-    cr_assert_eq(run(args), 2);
+    cr_assert_eq(program_run(args), 2);
     cr_assert(strstr(out, "cannot create the output folder"), "%s", out);
 }
 
@@ -326,11 +295,11 @@ Test(figure_data, cli_runs_one_experiment)
 {
     char args[512], path[256];
     snprintf(args, sizeof args, "experiment as-fig1 --out-dir %s/new/dir --json", tmpdir);
-    cr_assert_eq(run(args), 0, "%s", out);
+    cr_assert_eq(program_run(args), 0, "%s", out);
     cr_assert(strstr(out, "\"name\":\t\"as-fig1\"") && strstr(out, "\"seconds\""), "%s", out);
     snprintf(path, sizeof path, "%s/new/dir/as-fig1.csv", tmpdir);
     cr_assert_eq(check_csv(path, "panel,scheme,start,step,h1,h2"), 4 * 2 * 3 * 51);
     snprintf(args, sizeof args, "experiment as-fig1 --out-dir %s/new/dir", tmpdir);
-    cr_assert_eq(run(args), 0, "%s", out);
+    cr_assert_eq(program_run(args), 0, "%s", out);
     cr_assert(strstr(out, "as-fig1") && strstr(out, "as-fig1.csv") && strstr(out, " s"), "%s", out);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include "analysis.h"
+#include "program.h"
 
 /* Sums of ~10^3 logarithms, each exact to an ulp or two: 1e-12 relative leaves margin. */
 #define SUM_TOL 1e-12
@@ -287,51 +288,19 @@ Test(region, energy_ratio_of_cornn)
 
 /* ---- the command --------------------------------------------------------------------------------- */
 
-static char out[1 << 16];
+static char *const out = program_out;
 
-/* Runs "odernn ARGS" with stdout and stderr captured together; returns the exit status. */
-static int run(const char *args)
-{
-    const char *prog = getenv("ODERNN") ? getenv("ODERNN") : "build/odernn";
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", prog, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char tmpdir[64];
 
 static void make_tmpdir(void)
 {
-    strcpy(tmpdir, "/tmp/odernn-region-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    program_tmpdir_make(tmpdir, "region");
 }
 
 static void remove_tmpdir(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
+    program_tmpdir_remove(tmpdir);
 }
 
 Test(region, cli_csv_contract_and_known_values, .init = make_tmpdir, .fini = remove_tmpdir)
@@ -341,9 +310,9 @@ Test(region, cli_csv_contract_and_known_values, .init = make_tmpdir, .fini = rem
     /* wscale = 0 gives W = 0 (an initialisation axis: each point is re-initialised). */
     snprintf(args, sizeof args, "region tanh --hidden 4 --x dt=0.5:2.5:3 --y wscale=0:1:2 "
              "--metric rk-margin --steps 5 --out %s", path);
-    cr_assert_eq(run(args), 0, "%s", out);
+    cr_assert_eq(program_run(args), 0, "%s", out);
     size_t len;
-    char *csv = slurp(path, &len);
+    char *csv = program_slurp(path, &len);
     cr_assert(strstr(csv, "# odernn region\n"));
     cr_assert(strstr(csv, "\n# x: dt\n"), "%s", csv);
     cr_assert(strstr(csv, "\n# y: wscale\n"), "%s", csv);
@@ -363,16 +332,16 @@ Test(region, cli_csv_contract_and_known_values, .init = make_tmpdir, .fini = rem
     /* Parameters from a file: an initialisation axis would change nothing. */
     snprintf(path, sizeof path, "%s/p.params", tmpdir);
     snprintf(args, sizeof args, "simulate tanh --hidden 4 --steps 1 --save-params %s", path);
-    cr_assert_eq(run(args), 0, "%s", out);
+    cr_assert_eq(program_run(args), 0, "%s", out);
     snprintf(args, sizeof args, "region tanh --load-params %s --x dt=0.5:1:2 --y wscale=1:2:2",
              path);
-    cr_assert_eq(run(args), 2, "%s", out);
+    cr_assert_eq(program_run(args), 2, "%s", out);
     cr_assert(strstr(out, "only shapes the initialisation"), "%s", out);
     snprintf(args, sizeof args, "region tanh --load-params %s --x dt=0.5:1:2 --y dt=1:2:2", path);
-    cr_assert_eq(run(args), 2, "%s", out);
+    cr_assert_eq(program_run(args), 2, "%s", out);
 
     /* A blow-up is a value (inf), and the map still succeeds. */
-    cr_assert_eq(run("region tanh --hidden 4 --x dt=0.5:3.5:2 --y wscale=0:1:2 --metric "
+    cr_assert_eq(program_run("region tanh --hidden 4 --x dt=0.5:3.5:2 --y wscale=0:1:2 --metric "
                      "grad-growth --steps 1000"), 0, "%s", out);
     cr_assert(strstr(out, "\n3.5,0,grad-growth,inf\n"), "%s", out);
 }
@@ -388,10 +357,10 @@ Test(region, cli_same_file_for_any_thread_count, .init = make_tmpdir, .fini = re
             snprintf(args, sizeof args, "region tanh --hidden 6 --x dt=0.1:1.2:7 --y "
                      "wscale=0.5:2.5:5 --metric %s --steps 150 --input hold --threads %d --out %s",
                      metrics[k], t, t == 1 ? a1 : a2);
-            cr_assert_eq(run(args), 0, "%s", out);
+            cr_assert_eq(program_run(args), 0, "%s", out);
         }
         size_t n1, n2;
-        char *f1 = slurp(a1, &n1), *f2 = slurp(a2, &n2);
+        char *f1 = program_slurp(a1, &n1), *f2 = program_slurp(a2, &n2);
         cr_assert_eq(n1, n2, "%s: same length", metrics[k]);
         cr_assert_eq(memcmp(f1, f2, n1), 0, "%s: byte-identical for 1 and 2 threads", metrics[k]);
         free(f1);
@@ -405,10 +374,10 @@ Test(region, cli_same_file_for_any_thread_count, .init = make_tmpdir, .fini = re
         snprintf(args, sizeof args, "region cornn --hidden 4 --x gamma=0.5:300:4 --y "
                  "eps=0.5:8:3 --metric energy-ratio --steps 200 --threads %d --out %s", t,
                  t == 1 ? a1 : a2);
-        cr_assert_eq(run(args), 0, "%s", out);
+        cr_assert_eq(program_run(args), 0, "%s", out);
     }
     size_t n1, n2;
-    char *f1 = slurp(a1, &n1), *f2 = slurp(a2, &n2);
+    char *f1 = program_slurp(a1, &n1), *f2 = program_slurp(a2, &n2);
     cr_assert(n1 == n2 && memcmp(f1, f2, n1) == 0, "cornn: byte-identical for 1 and 3 threads");
     cr_assert(strstr(f1, ",energy-ratio,nan\n"), "gamma dt >= 2 eps gives nan:\n%s", f1);
     free(f1);
@@ -417,7 +386,7 @@ Test(region, cli_same_file_for_any_thread_count, .init = make_tmpdir, .fini = re
 
 Test(region, cli_json_contract)
 {
-    cr_assert_eq(run("region tanh --hidden 4 --x dt=0.5:1:3 --y wscale=0.5:1:2 --steps 20 --json"),
+    cr_assert_eq(program_run("region tanh --hidden 4 --x dt=0.5:1:3 --y wscale=0.5:1:2 --steps 20 --json"),
                  0, "%s", out);
     cr_assert(out[0] == '{', "JSON only on stdout without --out: %s", out);
     cr_assert(strstr(out, "\"cell\":\"tanh\""), "%s", out);
@@ -456,7 +425,7 @@ Test(region, cli_errors_exit_2)
          "cannot write"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        cr_assert_eq(run(bad[k].args), 2, "'%s' exits 2: %s", bad[k].args, out);
+        cr_assert_eq(program_run(bad[k].args), 2, "'%s' exits 2: %s", bad[k].args, out);
         cr_assert(strstr(out, bad[k].says), "'%s': '%s' should say '%s'", bad[k].args, out,
                   bad[k].says);
         cr_assert(!strstr(out, "x,y,metric,value"), "no data on error");
