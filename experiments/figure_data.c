@@ -362,7 +362,7 @@ static int exp_gradnorm(unsigned long seed, const char *out_dir, size_t threads,
                 "%zu seeds (replicate r: cell, input and s0 from streams gradnorm:cell, "
                 "gradnorm:input, gradnorm:s0 with index r, shared by the cells); T = 1..%zu, %zu "
                 "per decade (log-spaced); forward tangents M_T = J_T ... J_1 in the log domain, "
-                "||M_T||_2 by power iteration (dgesdd fallback)\n",
+                "||M_T||_2 by dgesdd\n",
                 g.m, D_INPUT, S0_SCALE, g.seeds, T, per_decade);
         for (size_t ci = 0; ci < N_ALL_CELLS; ci++)
             cell_line(f.f, g.types[ci]);
