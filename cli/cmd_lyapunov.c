@@ -70,14 +70,15 @@ int cmd_lyapunov(cli_opts *o)
         return rc;
     const size_t n = c->n_state, k = o->k ? o->k : n, S = o->seeds;
     if (k > n) {
+        rc = cli_error(EXIT_USAGE, "--k %zu exceeds the state dimension of %s (%zu)", k, c->type->name, n);
         rnn_cell_free(c);
-        return cli_error(EXIT_USAGE, "--k %zu exceeds the state dimension of %s (%zu)", k, c->type->name, n);
+        return rc;
     }
     if (o->blocks > o->steps || (o->ode && (double)o->steps * rnn_cell_dt(c) <
                                                 (o->interval > 0 ? o->interval : 10 * rnn_cell_dt(c)) * (double)o->blocks)) {
         rnn_cell_free(c);
         return cli_error(EXIT_USAGE, "--blocks %zu is more than the measured window allows (--steps %zu%s)",
-                         o->blocks, o->steps, o->ode ? ", one block needs at least one --interval" : "");
+                         o->blocks, o->steps, o->ode ? "; with --ode a block needs at least one --interval" : "");
     }
     rnn_lyap_result *r = rnn_lyap_result_alloc(n, k, o->blocks);
     double *per_seed = malloc(S * k * sizeof(double)), *sums = malloc(3 * S * sizeof(double));

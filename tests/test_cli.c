@@ -195,3 +195,41 @@ Test(cli, verify_writes_json_and_report)
     cr_assert(strstr(buf, "\"source\""));
     cr_assert(strstr(buf, "\"kind\":\t\"derived\""));
 }
+
+/* The stability commands: bad input exits 2 with a message naming what is allowed. */
+Test(cli, stability_commands_bad_input)
+{
+    static const struct { const char *args, *says; } bad[] = {
+        {"lyapunov tanh --hidden 4 --k 9", "exceeds the state dimension of tanh (4)"},
+        {"lyapunov tanh --blocks 1", "2..10000"},
+        {"gradnorm tanh --mode sideways", "allowed: tangent, adjoint, both"},
+        {"spectrum tanh --which all", "allowed: step, ode, both"},
+        {"energy tanh", "cells with one: cornn, cornn_explicit"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(program_run(bad[i].args), 2, "'%s': %s", bad[i].args, out);
+        cr_assert(strstr(out, bad[i].says), "'%s' should say '%s'; said: %s", bad[i].args,
+                  bad[i].says, out);
+    }
+}
+
+/* gradnorm prints norms below the double range exactly, and the lyapunov JSON contract. */
+Test(cli, stability_commands_json)
+{
+    cr_assert_eq(program_run("gradnorm tanh --hidden 8 --steps 3000 --json"), 0, "%s", out);
+    cr_assert(strstr(out, "\"rate_per_unit_time\""), "%s", out);
+    /* tanh at dt = 1 loses far more than 308 orders over 3000 steps: the norm must still be
+     * printed with its exponent, not as 0. */
+    const char *norm = strrchr(out, '{') ? strstr(strrchr(out, '{'), "\"norm\"") : NULL;
+    cr_assert_not_null(norm, "%s", out);
+    int exponent = 0;
+    const char *e = strchr(norm, 'e');
+    cr_assert(e && sscanf(e + 1, "%d", &exponent) == 1 && exponent < -308,
+              "the last norm should be below 1e-308 and printed exactly: %.80s", norm);
+    cr_assert_eq(program_run("lyapunov cornn --hidden 4 --steps 400 --transient 100 --json"), 0,
+                 "%s", out);
+    static const char *keys[] = {"\"cell\"", "\"exponents\"", "\"ci95\"", "\"sum\"",
+                                 "\"mean_log_det\"", "\"kaplan_yorke\""};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_assert(strstr(out, keys[i]), "lyapunov --json lacks %s: %s", keys[i], out);
+}
