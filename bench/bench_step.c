@@ -434,7 +434,7 @@ int main(void)
             print_failure(type->name, sec);
             continue;
         }
-        size_t n_state = type->state_dim(TARGET_M);
+        size_t n_state = type->state_dim(type, TARGET_M);
         if (t_tanh > 0)
             printf("  %-18s %8zu %12.2f %12.0f %9.2fx\n", type->name, n_state, sec * 1e6,
                    1.0 / sec, sec / t_tanh);

@@ -30,10 +30,15 @@ static const rnn_hyper_def hypers[] = {
     {"wscale", 1.0, 0, INFINITY, 0, 1, RNN_HYPER_INIT, "init: W ~ N(0, wscale^2/m) [AS §4]"},
 };
 
-static size_t state_dim(size_t m) { return m; }
-
-static size_t layout(size_t m, size_t d, rnn_block *b)
+static size_t state_dim(const rnn_cell_type *type, size_t m)
 {
+    (void)type;
+    return m;
+}
+
+static size_t layout(const rnn_cell_type *type, size_t m, size_t d, rnn_block *b)
+{
+    (void)type;
     b[W] = (rnn_block){"W", m, m, 0};
     b[VH] = (rnn_block){"V_h", m, d, 0};
     b[BH] = (rnn_block){"b_h", m, 1, 0};
@@ -42,14 +47,16 @@ static size_t layout(size_t m, size_t d, rnn_block *b)
     return 5;
 }
 
-static size_t work_size(size_t m, size_t d)
+static size_t work_size(const rnn_cell_type *type, size_t m, size_t d)
 {
+    (void)type;
     (void)d;
     return 3 * m;
 }
 
-static size_t derived_size(size_t m, size_t d)
+static size_t derived_size(const rnn_cell_type *type, size_t m, size_t d)
 {
+    (void)type;
     (void)d;
     return m * m;
 }

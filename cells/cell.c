@@ -15,7 +15,7 @@
 
 static void layout_blocks(rnn_cell *c)
 {
-    c->n_blocks = c->type->layout(c->m, c->d, c->blocks);
+    c->n_blocks = c->type->layout(c->type, c->m, c->d, c->blocks);
     size_t off = 0;
     for (size_t i = 0; i < c->n_blocks; i++) {
         c->blocks[i].offset = off;
@@ -34,19 +34,29 @@ rnn_cell *rnn_cell_alloc(const rnn_cell_type *type, size_t m, size_t d, unsigned
     c->type = type;
     c->m = m;
     c->d = d;
-    c->n_state = type->state_dim(m);
+    c->n_state = type->state_dim(type, m);
     layout_blocks(c);
     c->n_hypers = type->n_hypers;
     for (size_t i = 0; i < c->n_hypers; i++)
         c->hyper[i] = type->hypers[i].def;
-    c->work_per_sample = type->work_size(m, d);
+    c->work_per_sample = type->work_size(type, m, d);
     c->params = calloc(c->n_params ? c->n_params : 1, sizeof(double));
     c->scratch = calloc(2 * c->n_state + d, sizeof(double));
-    size_t nd = type->derived_size ? type->derived_size(m, d) : 0;
+    size_t nd = type->derived_size ? type->derived_size(type, m, d) : 0;
     c->derived = calloc(nd ? nd : 1, sizeof(double));
     if (!c->params || !c->scratch || !c->derived || rnn_cell_reserve_batch(c, 1) != RNN_OK) {
         rnn_cell_free(c);
         return NULL;
+    }
+    if (type->base) {
+        /* The inner instance reads this cell's parameters in place (same layout). */
+        c->inner = rnn_cell_alloc(type->base, m, d, seed);
+        if (!c->inner || c->inner->n_params != c->n_params) {
+            rnn_cell_free(c);
+            return NULL;
+        }
+        free(c->inner->params);
+        c->inner->params = c->params;
     }
     rnn_cell_init(c, seed);
     return c;
@@ -56,6 +66,10 @@ void rnn_cell_free(rnn_cell *c)
 {
     if (!c)
         return;
+    if (c->inner) {
+        c->inner->params = NULL; /* shared with c */
+        rnn_cell_free(c->inner);
+    }
     free(c->params);
     free(c->work);
     free(c->scratch);
@@ -80,12 +94,27 @@ int rnn_cell_reserve_batch(rnn_cell *c, size_t nb)
 
 void rnn_cell_params_changed(rnn_cell *c)
 {
+    if (c->inner) {
+        /* A family's hyperparameters start with its base's, in the same order. */
+        for (size_t i = 0; i < c->inner->n_hypers; i++)
+            c->inner->hyper[i] = c->hyper[i];
+        c->inner->seed = c->seed;
+        rnn_cell_params_changed(c->inner);
+    }
     if (c->type->prepare)
         c->type->prepare(c);
 }
 
 void rnn_cell_init(rnn_cell *c, unsigned long seed)
 {
+    if (c->inner) {
+        for (size_t i = 0; i < c->inner->n_hypers; i++) /* init-only hypers, e.g. wscale */
+            c->inner->hyper[i] = c->hyper[i];
+        rnn_cell_init(c->inner, seed); /* writes the shared parameters */
+        c->seed = seed;
+        rnn_cell_params_changed(c);
+        return;
+    }
     gsl_rng *r = rnn_rng_alloc(seed, c->type->name, 0);
     c->seed = seed;
     memset(c->params, 0, c->n_params * sizeof(double));

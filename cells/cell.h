@@ -98,8 +98,9 @@ typedef struct {
 } rnn_hyper_def;
 
 typedef struct rnn_cell rnn_cell;
+typedef struct rnn_cell_type rnn_cell_type;
 
-typedef struct rnn_cell_type {
+struct rnn_cell_type {
     const char *name;
     const char *summary;     /* one line */
     const char *ode;         /* the ODE, plain text */
@@ -112,15 +113,36 @@ typedef struct rnn_cell_type {
      * Linear stability analysis (region --metric rk-margin) maps dt lambda through it. */
     const char *tableau;
 
-    size_t (*state_dim)(size_t m);
+    /* The (n, t) class of [OD] as the suite reads it (THEORY.md §5, docs/theory/od-reading.md):
+     * stages = n, how many times the step nests the nonlinearity; memory = t, how many past
+     * states the step reads; class_derivation says how both follow from the step's structure.
+     * 0 means not stated (printed as such). */
+    unsigned stages, memory;
+    const char *class_derivation;
+
+    /* Optional, for families built from another cell (solvers/rk.c, solvers/multistep.c):
+     * rnn_cell_alloc makes an instance of `base` (c->inner) that shares this cell's parameter
+     * buffer and hyperparameter values; seeding initialises the base's parameters, so that
+     * rk:rk4:tanh with seed S has the weights of tanh with seed S. */
+    const rnn_cell_type *base;
+    /* Optional: the state is `history` stacked states of size n_state / history, newest first
+     * (s_{n-1}, s_{n-2}, ...), and the first block is the ODE's state variable s(t) (its other
+     * blocks are the ODE's own, e.g. derivatives). The convergence engine starts such a cell
+     * from the reference solution at the first `history` grid times and compares the first
+     * block. 0 or 1: a one-step cell. */
+    size_t history;
+
+    /* The sizing functions receive the type itself, so that a family of types built at run time
+     * (rk:, ms:, qunn:<t>) can keep its own data in a larger struct that starts with this one. */
+    size_t (*state_dim)(const rnn_cell_type *type, size_t m);
     /* Fills name, rows, cols of each parameter block; returns the count (<= RNN_MAX_BLOCKS). */
-    size_t (*layout)(size_t m, size_t d, rnn_block *blocks);
+    size_t (*layout)(const rnn_cell_type *type, size_t m, size_t d, rnn_block *blocks);
     const rnn_hyper_def *hypers;
     size_t n_hypers;
     /* Doubles of scratch per batch sample. */
-    size_t (*work_size)(size_t m, size_t d);
+    size_t (*work_size)(const rnn_cell_type *type, size_t m, size_t d);
     /* Optional: doubles of quantities derived from the parameters (filled by prepare). */
-    size_t (*derived_size)(size_t m, size_t d);
+    size_t (*derived_size)(const rnn_cell_type *type, size_t m, size_t d);
 
     /* Optional: joint constraints on hyperparameters beyond their ranges. */
     int (*check)(const rnn_cell *c, char *msg, size_t len);
@@ -144,7 +166,7 @@ typedef struct rnn_cell_type {
     /* Optional: Jv = (df/ds) v, matrix-free. */
     int (*ode_jvp)(const rnn_cell *c, double t, const double *s, const double *u,
                    const double *v, double *Jv);
-} rnn_cell_type;
+};
 
 struct rnn_cell {
     const rnn_cell_type *type;
@@ -157,6 +179,7 @@ struct rnn_cell {
     size_t work_per_sample, batch_cap;
     double *scratch;         /* 2 n_state + d doubles for the wrappers */
     double *derived;         /* derived_size(m, d) doubles, kept up to date by prepare */
+    rnn_cell *inner;         /* an instance of type->base sharing params, or NULL */
 };
 
 /* ---- the cells (one file each) --------------------------------------------------------- */

@@ -39,10 +39,15 @@ static const rnn_hyper_def hypers[] = {
      "init: weights ~ wscale U(-k, k), k = 1/sqrt(2m + d), PyTorch's nn.Linear"},
 };
 
-static size_t state_dim(size_t m) { return 2 * m; }
-
-static size_t layout(size_t m, size_t d, rnn_block *b)
+static size_t state_dim(const rnn_cell_type *type, size_t m)
 {
+    (void)type;
+    return 2 * m;
+}
+
+static size_t layout(const rnn_cell_type *type, size_t m, size_t d, rnn_block *b)
+{
+    (void)type;
     b[W] = (rnn_block){"W", m, m, 0};
     b[WZ] = (rnn_block){"Wz", m, m, 0};
     b[V] = (rnn_block){"V", m, d, 0};
@@ -50,8 +55,9 @@ static size_t layout(size_t m, size_t d, rnn_block *b)
     return 4;
 }
 
-static size_t work_size(size_t m, size_t d)
+static size_t work_size(const rnn_cell_type *type, size_t m, size_t d)
 {
+    (void)type;
     (void)d;
     return 2 * m;
 }

@@ -28,18 +28,24 @@ static const rnn_hyper_def hypers[] = {
      "init: W ~ N(0, wscale^2/m), so its spectral radius is about wscale"},
 };
 
-static size_t state_dim(size_t m) { return m; }
-
-static size_t layout(size_t m, size_t d, rnn_block *b)
+static size_t state_dim(const rnn_cell_type *type, size_t m)
 {
+    (void)type;
+    return m;
+}
+
+static size_t layout(const rnn_cell_type *type, size_t m, size_t d, rnn_block *b)
+{
+    (void)type;
     b[W] = (rnn_block){"W", m, m, 0};
     b[U] = (rnn_block){"U", m, d, 0};
     b[B] = (rnn_block){"b", m, 1, 0};
     return 3;
 }
 
-static size_t work_size(size_t m, size_t d)
+static size_t work_size(const rnn_cell_type *type, size_t m, size_t d)
 {
+    (void)type;
     (void)d;
     return 2 * m;
 }

@@ -597,7 +597,7 @@ static int exp_lyap_dt(unsigned long seed, const char *out_dir, size_t threads, 
             if (g.types[ci]->hypers[h].flags & RNN_HYPER_STEP)
                 g.dt0[ci] = fmin(g.types[ci]->hypers[h].def, 0.1);
         g.dt0[ci] /= 4;
-        if (g.types[ci]->state_dim(g.m) > LD_MAX_STATE) {
+        if (g.types[ci]->state_dim(g.types[ci], g.m) > LD_MAX_STATE) {
             snprintf(msg, len, "lyap-dt: state of %s too large", ld_cells[ci]);
             return RNN_EINVAL;
         }
