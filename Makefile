@@ -17,7 +17,7 @@ CPPFLAGS += -Icells -Isolvers -Ianalysis -Iexperiments
 # the thread count: every point has its own seeded cell and input).
 OMPFLAGS = -fopenmp
 # GSL without its own CBLAS: OpenBLAS provides cblas_* for both us and GSL.
-LDLIBS  = -lsundials_kinsol -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
+LDLIBS  = -lsundials_arkode -lsundials_kinsol -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
           -lsundials_sunlinsoldense -lsundials_sunlinsolspgmr -lsundials_generic \
           -llapacke -lgsl -lopenblas -lcjson -lm
 

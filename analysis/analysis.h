@@ -62,6 +62,9 @@ typedef struct {
 } rnn_converge_result;
 
 void rnn_converge_opts_default(rnn_converge_opts *o); /* t_end 4, n0 40, 7 levels, 1e-10 .. 1e-13 */
+/* The defaults for an integrator of order p: for p >= 3, 6 levels from a coarser dt_0, so that
+ * the smallest error stays above the reference's (t_end 4; n0 10, 4, 2 for p = 3, 4, >= 5). */
+void rnn_converge_opts_for_order(rnn_converge_opts *o, int p);
 
 /* E(dt) = max_n ||s_n - s(t_n)||_inf / max_n ||s(t_n)||_inf over the levels, with the cell's
  * step size set to each dt (restored after), and the fitted order over the asymptotic

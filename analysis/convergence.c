@@ -13,6 +13,13 @@
  *
  * The asymptotic range (rnn_fit_order, stats.c): levels whose local order has not yet settled
  * (the pre-asymptotic regime) are left out rather than bending the fit.
+ *
+ * The input signal is bound to the cell during the runs (rnn_cell_bind_signal), so that
+ * multi-stage and multistep cells see u at their stage and past times (THEORY.md §1).
+ * A cell whose state holds h > 1 past states (cell.h `history`, the ms: family) starts at
+ * level k from the reference itself, S_0 = (s(t_{h-1}), ..., s(t_0)) taken from block 0 of the
+ * reference at the first h grid times, runs n_k - h + 1 steps from t_{h-1}, and is compared on
+ * block 0 (the ODE's state variable) only.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +35,18 @@ void rnn_converge_opts_default(rnn_converge_opts *o)
     o->ref_rtol = 1e-10;
     o->min_ref_rtol = 1e-13;
     o->ref_margin = 1000.0;
+}
+
+void rnn_converge_opts_for_order(rnn_converge_opts *o, int p)
+{
+    rnn_converge_opts_default(o);
+    if (p <= 2)
+        return;
+    /* E ~ C dt^p spans 2^(pK) over K halvings; the smallest E must stay 1000x above the
+     * reference's error (~1e-12 at rtol 1e-13), the largest inside the asymptotic range
+     * (~1e-2). K = 5 (6 levels, THEORY.md's minimum) and a coarser start for higher p. */
+    o->levels = 6;
+    o->n0 = p == 3 ? 10 : p == 4 ? 4 : 2;
 }
 
 static double max_abs(size_t n, const double *x)
@@ -82,7 +101,7 @@ static void asymptotic_fit(rnn_converge_result *r)
 int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
                  const rnn_converge_opts *o, rnn_converge_result *r, char *msg, size_t len)
 {
-    const size_t n = c->n_state;
+    const size_t n = c->n_state, h = c->type->history > 1 ? c->type->history : 1, n1 = n / h;
     if (o->levels < 3 || o->levels > RNN_CONVERGE_MAX_LEVELS || o->n0 < 1 || !(o->t_end > 0) ||
         !isfinite(o->t_end) || !(o->ref_rtol > 0) || !(o->min_ref_rtol > 0)) {
         snprintf(msg, len, "converge: need 3..%d levels, n0 >= 1, t_end > 0 and positive "
@@ -102,7 +121,10 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
     double *times = malloc((nf + 1) * sizeof(double));
     double *ref = malloc(2 * (nf + 1) * n * sizeof(double));
     double *S = malloc((nf + 1) * n * sizeof(double));
-    int rc = (times && ref && S) ? RNN_OK : RNN_ENOMEM;
+    double *start = malloc(n * sizeof(double));
+    int rc = (times && ref && S && start) ? RNN_OK : RNN_ENOMEM;
+    const rnn_input *bound = c->signal;
+    rnn_cell_bind_signal(c, in);
     if (rc != RNN_OK)
         snprintf(msg, len, "converge: out of memory for %zu states", nf + 1);
 
@@ -126,19 +148,23 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
             size_t nk = o->n0 << k, stride = (size_t)1 << (K - k);
             r->dt[k] = o->t_end / (double)nk;
             rc = rnn_cell_set_dt(c, r->dt[k]);
+            /* Past states from the reference (h = 1: s0 itself). */
+            memcpy(start, s0, n * sizeof(double));
+            for (size_t j = 0; h > 1 && j < h; j++)
+                memcpy(start + j * n1, ref_tight + (h - 1 - j) * stride * n, n1 * sizeof(double));
             if (rc == RNN_OK)
-                rc = rnn_cell_run(c, in, 0.0, s0, nk, S);
+                rc = rnn_cell_run(c, in, (double)(h - 1) * r->dt[k], start, nk - (h - 1), S);
             if (rc != RNN_OK) {
                 snprintf(msg, len, "converge: %s failed at dt = %g: %s", c->type->name, r->dt[k],
                          rnn_strerror(rc));
                 break;
             }
             double num = 0, den = 0;
-            for (size_t i = 0; i <= nk; i++) {
-                const double *sr = ref_tight + i * stride * n, *sc = S + i * n;
-                for (size_t j = 0; j < n; j++)
+            for (size_t i = 0; i + h - 1 <= nk; i++) {
+                const double *sr = ref_tight + (i + h - 1) * stride * n, *sc = S + i * n;
+                for (size_t j = 0; j < n1; j++)
                     num = fmax(num, fabs(sc[j] - sr[j]));
-                den = fmax(den, max_abs(n, sr));
+                den = fmax(den, max_abs(n1, sr));
             }
             r->err[k] = den > 0 ? num / den : num;
             min_err = fmin(min_err, r->err[k]);
@@ -151,6 +177,7 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
         rtol /= 10;
     }
     rnn_cell_set_dt(c, dt_saved);
+    rnn_cell_bind_signal(c, bound);
     if (rc == RNN_OK) {
         for (size_t k = 0; k <= K; k++)
             if (!(r->err[k] > 0)) {
@@ -165,5 +192,6 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
     free(times);
     free(ref);
     free(S);
+    free(start);
     return rc;
 }

@@ -115,24 +115,39 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* gs = alpha g + A^T delta, delta = beta D g; parameters += delta (h, u, 1)^T, with W
+ * entering through W - W^T. (alpha, beta) = (1, eps) for the step, (0, 1) for the ODE. */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g,
+                double alpha, double beta, double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m;
-    const double eps = c->hyper[EPS];
     double *a = c->work, *delta = c->work + m;
     preact(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
         double th = tanh(a[i]);
-        delta[i] = eps * (1.0 - th * th) * g[i];
+        delta[i] = beta * (1.0 - th * th) * g[i];
+        gs[i] = alpha * g[i];
     }
-    memcpy(gs, g, m * sizeof(double));
     rnn_gemv_t(m, m, c->derived, delta, 1.0, gs);
     rnn_skew_ger(m, delta, s, gtheta + c->blocks[W].offset);
     rnn_ger(m, c->d, delta, u, gtheta + c->blocks[V].offset);
     for (size_t i = 0; i < m; i++)
         gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 1.0, c->hyper[EPS], gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 0.0, 1.0, gs, gtheta);
     return RNN_OK;
 }
 
@@ -191,6 +206,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_antisym = &type;

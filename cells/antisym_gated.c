@@ -136,12 +136,12 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* gs = alpha g + J_f^T (beta g) and the parameter part of beta (df/dtheta)^T g:
+ * (alpha, beta) = (1, eps) for the step, (0, 1) for the ODE. */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g,
+                double alpha, double eps, double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m, d = c->d;
-    const double eps = c->hyper[EPS];
     /* After the loop: ah holds delta_h, az holds delta_z, delta = their sum. */
     double *ah = c->work, *az = c->work + m, *delta = c->work + 2 * m;
     preact(c, 1, s, u, ah, az);
@@ -151,7 +151,8 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
         az[i] = G * th * z * (1.0 - z);
         delta[i] = ah[i] + az[i];
     }
-    memcpy(gs, g, m * sizeof(double));
+    for (size_t i = 0; i < m; i++)
+        gs[i] = alpha * g[i];
     rnn_gemv_t(m, m, c->derived, delta, 1.0, gs);
     rnn_skew_ger(m, delta, s, gtheta + c->blocks[W].offset);
     rnn_ger(m, d, ah, u, gtheta + c->blocks[VH].offset);
@@ -160,6 +161,21 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
         gtheta[c->blocks[BH].offset + i] += ah[i];
         gtheta[c->blocks[BZ].offset + i] += az[i];
     }
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 1.0, c->hyper[EPS], gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 0.0, 1.0, gs, gtheta);
     return RNN_OK;
 }
 
@@ -216,6 +232,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_antisym_gated = &type;

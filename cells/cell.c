@@ -92,6 +92,13 @@ int rnn_cell_reserve_batch(rnn_cell *c, size_t nb)
     return RNN_OK;
 }
 
+void rnn_cell_bind_signal(rnn_cell *c, const rnn_input *in)
+{
+    c->signal = in;
+    if (c->inner)
+        c->inner->signal = in;
+}
+
 void rnn_cell_params_changed(rnn_cell *c)
 {
     if (c->inner) {
@@ -351,6 +358,16 @@ int rnn_cell_ode_jvp(const rnn_cell *c, double t, const double *s, const double 
     if (!c->type->ode_jvp)
         return RNN_EUNSUPPORTED;
     return finish(c->type->ode_jvp(c, t, s, u, v, Jv), c->n_state, Jv);
+}
+
+int rnn_cell_ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                     const double *g, double *gs, double *gtheta)
+{
+    if (!c || !s || !u || !g || !gs || !gtheta)
+        return RNN_EINVAL;
+    if (!c->type->ode_vjp)
+        return RNN_EUNSUPPORTED;
+    return finish(c->type->ode_vjp(c, t, s, u, g, gs, gtheta), c->n_state, gs);
 }
 
 int rnn_cell_run(const rnn_cell *c, const rnn_input *in, double t0, const double *s0,

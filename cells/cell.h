@@ -79,7 +79,7 @@ const char *rnn_input_kind_name(rnn_input_kind kind);
 
 #define RNN_MAX_BLOCKS 16
 #define RNN_MAX_HYPERS 8
-#define RNN_NAME_LEN 32
+#define RNN_NAME_LEN 96
 
 typedef struct {
     char name[RNN_NAME_LEN];
@@ -166,6 +166,11 @@ struct rnn_cell_type {
     /* Optional: Jv = (df/ds) v, matrix-free. */
     int (*ode_jvp)(const rnn_cell *c, double t, const double *s, const double *u,
                    const double *v, double *Jv);
+    /* Optional: given g, gs = (df/ds)^T g (overwritten) and gtheta += (df/dtheta)^T g: the
+     * ODE's vector-Jacobian product, which the rk: and ms: families chain through their
+     * stages and past states for BPTT. */
+    int (*ode_vjp)(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta);
 };
 
 struct rnn_cell {
@@ -180,6 +185,11 @@ struct rnn_cell {
     double *scratch;         /* 2 n_state + d doubles for the wrappers */
     double *derived;         /* derived_size(m, d) doubles, kept up to date by prepare */
     rnn_cell *inner;         /* an instance of type->base sharing params, or NULL */
+    /* Optional: the input signal the step's u was sampled from. When bound, multi-stage and
+     * multistep families evaluate the input at their stage and past times from it (THEORY.md
+     * §1); when NULL they hold u over the step, which is the discrete RNN's own convention and
+     * equal for `hold` inputs sampled on the step grid. */
+    const rnn_input *signal;
 };
 
 /* ---- the cells (one file each) --------------------------------------------------------- */
@@ -208,6 +218,8 @@ void rnn_cell_free(rnn_cell *c);
 void rnn_cell_init(rnn_cell *c, unsigned long seed);
 /* Grows the workspace for batched steps of up to nb samples (call outside loops). */
 int rnn_cell_reserve_batch(rnn_cell *c, size_t nb);
+/* Binds (or with NULL unbinds) the input signal for stage-time evaluation (see rnn_cell). */
+void rnn_cell_bind_signal(rnn_cell *c, const rnn_input *in);
 /* Must be called after writing to c->params or c->hyper directly. */
 void rnn_cell_params_changed(rnn_cell *c);
 
@@ -240,6 +252,8 @@ int rnn_cell_ode_jacobian(const rnn_cell *c, double t, const double *s, const do
                           double *J);
 int rnn_cell_ode_jvp(const rnn_cell *c, double t, const double *s, const double *u,
                      const double *v, double *Jv);
+int rnn_cell_ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                     const double *g, double *gs, double *gtheta);
 
 /* Runs n steps from s0 at t0 driven by a signal; S holds (n + 1) x n_state states,
  * S[0] = s0. The step size is the cell's. */

@@ -212,6 +212,32 @@ static int ode_jacobian(const rnn_cell *c, double t, const double *s, const doub
     return RNN_OK;
 }
 
+/* f = (z, tanh(a) - gamma y - eps z): gs_y = -gamma g_z + W^T q, gs_z = g_y - eps g_z + Wz^T q,
+ * q = D g_z; parameters += q (y, z, u, 1)^T. */
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    const size_t m = c->m, d = c->d;
+    double *a = c->work, *q = c->work + m;
+    const double *gy = g, *gz = g + m;
+    preact(c, 1, s, u, a);
+    for (size_t i = 0; i < m; i++) {
+        double th = tanh(a[i]);
+        q[i] = (1.0 - th * th) * gz[i];
+        gs[i] = -c->hyper[GAMMA] * gz[i];
+        gs[m + i] = gy[i] - c->hyper[EPS] * gz[i];
+    }
+    rnn_gemv_t(m, m, P(c, W), q, 1.0, gs);
+    rnn_gemv_t(m, m, P(c, WZ), q, 1.0, gs + m);
+    rnn_ger(m, m, q, s, gtheta + c->blocks[W].offset);
+    rnn_ger(m, m, q, s + m, gtheta + c->blocks[WZ].offset);
+    rnn_ger(m, d, q, u, gtheta + c->blocks[V].offset);
+    for (size_t i = 0; i < m; i++)
+        gtheta[c->blocks[B].offset + i] += q[i];
+    return RNN_OK;
+}
+
 static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u,
                    const double *v, double *Jv)
 {
@@ -258,7 +284,7 @@ SCHEME_OPS(explicit, 0)
     .ode = "y' = z,  z' = tanh(W y + Wz z + V u + b) - gamma y - eps z", .order = 1,            \
     .state_dim = state_dim, .layout = layout, .hypers = hypers,                                 \
     .n_hypers = sizeof hypers / sizeof hypers[0], .work_size = work_size, .init = init,         \
-    .ode_rhs = ode_rhs, .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp,                       \
+    .ode_rhs = ode_rhs, .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp, .ode_vjp = ode_vjp,                   \
     .init_doc = "weights and bias ~ wscale U(-k, k), k = 1/sqrt(2m + d), as the official code's " \
                 "nn.Linear(d + 2m, m); dt = 0.042, gamma = 2.7, eps = 4.7: the official "        \
                 "psMNIST settings"

@@ -9,7 +9,7 @@
  *
  *   ODE Jacobian:   df/dh = -I + D W,              D = diag(sigma'(a)) = diag(1 - tanh^2 a)
  *   step Jacobian:  dh_n/dh = (1 - dt) I + dt D W
- *   step VJP:       delta = dt D g;  dL/dh = (1 - dt) g + W^T delta;
+ *   step VJP:       delta = dt D g;  dL/dh = (1 - dt) g + W^T delta;  (ODE VJP: dt -> 1, 1 - dt -> -1)
  *                   dL/dW += delta h^T,  dL/dU += delta u^T,  dL/db += delta
  *
  * Reference: THEORY.md §2; Pascanu, Mikolov, Bengio, ICML 2013 (the cell of [PA]).
@@ -105,24 +105,39 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* gs = alpha g + W^T delta, delta = beta D g; parameters += delta (h, u, 1)^T.
+ * (alpha, beta) = (1 - dt, dt) for the step, (-1, 1) for the ODE. */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g,
+                double alpha, double beta, double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m;
-    const double dt = c->hyper[DT];
     double *a = c->work, *delta = c->work + m;
     preact(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
         double th = tanh(a[i]);
-        delta[i] = dt * (1.0 - th * th) * g[i];
-        gs[i] = (1.0 - dt) * g[i];
+        delta[i] = beta * (1.0 - th * th) * g[i];
+        gs[i] = alpha * g[i];
     }
     rnn_gemv_t(m, m, P(c, W), delta, 1.0, gs);
     rnn_ger(m, m, delta, s, gtheta + c->blocks[W].offset);
     rnn_ger(m, c->d, delta, u, gtheta + c->blocks[U].offset);
     for (size_t i = 0; i < m; i++)
         gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 1.0 - c->hyper[DT], c->hyper[DT], gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, -1.0, 1.0, gs, gtheta);
     return RNN_OK;
 }
 
@@ -180,6 +195,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_tanh = &type;

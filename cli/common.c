@@ -44,10 +44,9 @@ static int is_init_assignment(const rnn_cell *c, const char *a)
 int cli_make_cell(const cli_opts *o, rnn_cell **out)
 {
     char msg[1024];
-    const rnn_cell_type *type = rnn_registry_find(o->cell);
+    const rnn_cell_type *type = rnn_cell_type_find(o->cell, msg, sizeof msg);
     if (!type)
-        return cli_error(EXIT_USAGE, "unknown cell '%s' (allowed: %s; see 'odernn list')", o->cell,
-                         rnn_registry_names());
+        return cli_error(EXIT_USAGE, "%s", msg);
     size_t m = o->m, d = o->d;
     if (o->load_params) {
         char name[RNN_NAME_LEN];

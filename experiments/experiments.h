@@ -23,6 +23,7 @@ typedef enum { RNN_CMP_LE, RNN_CMP_GE } rnn_check_cmp;
 typedef struct {
     rnn_tier tier;
     unsigned long seed;
+    const char *instance; /* the instance name of a check with an `instance` list, else NULL */
 } rnn_check_ctx;
 
 typedef struct {
@@ -40,9 +41,19 @@ typedef struct {
     const char *claim;
     const char *source;
     rnn_tier tier;       /* the lowest tier that runs it */
-    int per_cell;        /* 1: run for every registered cell */
+    int per_cell;        /* 1: run for every registered cell (or every name of `instance`) */
     int (*run)(const rnn_check_ctx *ctx, const rnn_cell_type *cell, rnn_check_result *r);
+    /* Optional: the i-th instance name (NULL past the end); the check runs once per name with
+     * id "<id>.<name>" and ctx->instance = name; with per_cell the names are cell names
+     * (families included) and `cell` is that type. */
+    const char *(*instance)(size_t i);
 } rnn_check_def;
+
+/* Instance lists (registry.c): every registered cell plus representative rk: and ms: cells;
+ * every Butcher tableau; every multistep method. */
+const char *rnn_instance_cells_and_families(size_t i);
+const char *rnn_instance_tableaux(size_t i);
+const char *rnn_instance_multistep(size_t i);
 
 const char *rnn_check_kind_name(rnn_check_kind k);
 const char *rnn_tier_name(rnn_tier t);

@@ -220,7 +220,7 @@ int rnn_check_order(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_che
     }
     rnn_cell_random_state(c, rnn_seed_derive(ctx->seed, "order:s0", 0), 0.5, s0);
     rnn_converge_opts o;
-    rnn_converge_opts_default(&o);
+    rnn_converge_opts_for_order(&o, type->order);
     rnn_converge_result res;
     char msg[512];
     int rc = rnn_converge(c, in, s0, &o, &res, msg, sizeof msg);

@@ -5,93 +5,119 @@
 #include <string.h>
 #include "experiments.h"
 
+/* Representative cells of the rk: and ms: families, checked like registered cells (jac.*,
+ * vjp.*, order.*): every family code path (stages, past states, higher-order ODEs) on the
+ * first-order cells, the one-state coRNN and a gated cell. */
+static const char *const family_cells[] = {
+    "rk:rk4:tanh", "rk:heun:cornn", "rk:kutta3:antisym_gated", "rk:bogacki_shampine_4_2_3:antisym",
+    "ms:ab2:tanh", "ms:ab3:cornn", "ms:leapfrog:antisym", "ms:diff2:tanh",
+};
+
+const char *rnn_instance_cells_and_families(size_t i)
+{
+    size_t nr = rnn_registry_count(), nf = sizeof family_cells / sizeof family_cells[0];
+    return i < nr ? rnn_registry_get(i)->name : i < nr + nf ? family_cells[i - nr] : NULL;
+}
+
+const char *rnn_instance_tableaux(size_t i)
+{
+    const rnn_tableau *t = rnn_tableau_get(i);
+    return t ? t->name : NULL;
+}
+
+const char *rnn_instance_multistep(size_t i)
+{
+    const rnn_multistep_method *M = rnn_multistep_get(i);
+    return M ? M->name : NULL;
+}
+
 static const rnn_check_def checks[] = {
     {"jac.step", RNN_KIND_DERIVED, "the analytic step Jacobian equals central differences of the step",
-     "THEORY.md §3", RNN_TIER_QUICK, 1, rnn_check_jac_step},
+     "THEORY.md §3", RNN_TIER_QUICK, 1, rnn_check_jac_step, rnn_instance_cells_and_families},
     {"jac.ode", RNN_KIND_DERIVED, "the analytic ODE Jacobian equals central differences of the right-hand side",
-     "THEORY.md §3", RNN_TIER_QUICK, 1, rnn_check_jac_ode},
+     "THEORY.md §3", RNN_TIER_QUICK, 1, rnn_check_jac_ode, rnn_instance_cells_and_families},
     {"vjp", RNN_KIND_DERIVED, "BPTT gradients (state and every parameter) equal central differences of the loss",
-     "THEORY.md §3", RNN_TIER_QUICK, 1, rnn_check_vjp},
+     "THEORY.md §3", RNN_TIER_QUICK, 1, rnn_check_vjp, rnn_instance_cells_and_families},
     {"cvode.exact", RNN_KIND_DERIVED,
      "CVODE's error (BDF and Adams) against a closed-form solution falls in proportion to rtol",
-     "THEORY.md §3; docs/theory/cvode-exact.md", RNN_TIER_QUICK, 0, rnn_check_cvode_exact},
+     "THEORY.md §3; docs/theory/cvode-exact.md", RNN_TIER_QUICK, 0, rnn_check_cvode_exact, NULL},
     {"cvode.exact-constant", RNN_KIND_OBSERVATION,
      "THEORY.md's 'error <= 20 rtol max|s|' for CVODE: measured, not a theorem (BDF exceeds it at rtol 1e-11)",
      "THEORY.md §3; counterexample in docs/theory/cvode-exact.md", RNN_TIER_QUICK, 0,
-     rnn_check_cvode_exact_constant},
+     rnn_check_cvode_exact_constant, NULL},
     {"order", RNN_KIND_DERIVED, "the cell is a consistent integrator of its ODE with its stated order",
-     "THEORY.md §2-3", RNN_TIER_QUICK, 1, rnn_check_order},
+     "THEORY.md §2-3", RNN_TIER_QUICK, 1, rnn_check_order, rnn_instance_cells_and_families},
     {"cornn.energy-identity", RNN_KIND_DERIVED,
      "IMEX coRNN: E_n - E_{n-1} = -|z_n - z_{n-1}|^2 + 2 dt s_n.z_n + dt (gamma dt - 2 eps)|z_n|^2 exactly",
-     "THEORY.md §4.2; docs/theory/cornn-energy.md", RNN_TIER_QUICK, 0, rnn_check_cornn_energy_identity},
+     "THEORY.md §4.2; docs/theory/cornn-energy.md", RNN_TIER_QUICK, 0, rnn_check_cornn_energy_identity, NULL},
     {"cornn.energy-bound", RNN_KIND_PAPER,
      "IMEX coRNN: E_n <= E_0 + m t_n / (2 eps - gamma dt) whenever gamma dt < 2 eps, for all weights and inputs",
      "[CO] Prop. 3.1, as derived in docs/theory/cornn-energy.md", RNN_TIER_QUICK, 0,
-     rnn_check_cornn_energy_bound},
+     rnn_check_cornn_energy_bound, NULL},
     {"cornn.explicit-vs-imex", RNN_KIND_OBSERVATION,
      "the official code's explicit damping does not satisfy the IMEX energy bound",
-     "THEORY.md §4.2; [CO] official code", RNN_TIER_QUICK, 0, rnn_check_cornn_explicit_vs_imex},
+     "THEORY.md §4.2; [CO] official code", RNN_TIER_QUICK, 0, rnn_check_cornn_explicit_vs_imex, NULL},
     {"cornn.ode-energy", RNN_KIND_DERIVED,
      "coRNN ODE: dE/dt <= |s|^2 / (2 eps), so E(t) <= E(0) + m t / (2 eps) along CVODE trajectories",
-     "THEORY.md §4.2; docs/theory/cornn-energy.md", RNN_TIER_QUICK, 0, rnn_check_cornn_ode_energy},
+     "THEORY.md §4.2; docs/theory/cornn-energy.md", RNN_TIER_QUICK, 0, rnn_check_cornn_ode_energy, NULL},
     {"cornn.gradient-bound", RNN_KIND_PAPER,
      "IMEX coRNN: the e-norm of dX_n/dX_k is at most exp(Lambda (t_n - t_k) / 2), Lambda = c^2 / (2 eps - gamma dt)",
      "[CO] Prop. 3.2, as derived in docs/theory/cornn-gradient.md", RNN_TIER_STANDARD, 0,
-     rnn_check_cornn_gradient_bound},
+     rnn_check_cornn_gradient_bound, NULL},
     {"cornn.no-step-explosion", RNN_KIND_PAPER,
      "at a fixed horizon, refining dt does not make |dX_N/dX_0| explode: it converges at order 1",
      "[CO] §3, as derived in docs/theory/cornn-gradient.md", RNN_TIER_QUICK, 0,
-     rnn_check_cornn_no_step_explosion},
+     rnn_check_cornn_no_step_explosion, NULL},
     {"antisym.spectrum-imaginary", RNN_KIND_PAPER,
      "the ODE Jacobian D A (A antisymmetric, D > 0 diagonal) has purely imaginary eigenvalues",
-     "[AS] §3; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_imaginary},
+     "[AS] §3; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_imaginary, NULL},
     {"antisym.needs-positive-d", RNN_KIND_DERIVED,
      "the hypothesis d > 0 is needed: D = diag(1, -1) gives real eigenvalues +-1",
-     "THEORY.md §4.1; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_needs_positive_d},
+     "THEORY.md §4.1; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_needs_positive_d, NULL},
     {"antisym.diffusion-band", RNN_KIND_DERIVED,
      "with diffusion, J = D (A - gamma I) has -gamma max d <= Re lambda <= -gamma min d",
-     "THEORY.md §4.1; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_diffusion_band},
+     "THEORY.md §4.1; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_diffusion_band, NULL},
     {"antisym.euler-unstable", RNN_KIND_PAPER,
      "forward Euler needs |1 + eps lambda| <= 1; with gamma = 0 it fails for every eps > 0",
-     "[AS] Prop. 2; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_euler_unstable},
+     "[AS] Prop. 2; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_euler_unstable, NULL},
     {"antisym.euler-condition", RNN_KIND_DERIVED,
      "|1 + eps lambda| <= 1 iff eps |lambda|^2 <= -2 Re lambda predicts the spectral radius of I + eps (A - gamma I)",
-     "THEORY.md §4.1; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_euler_condition},
+     "THEORY.md §4.1; docs/theory/antisym-spectrum.md", RNN_TIER_QUICK, 0, rnn_check_antisym_euler_condition, NULL},
     {"antisym.long-memory", RNN_KIND_PAPER,
      "with small gamma the end-to-end Jacobian neither explodes nor vanishes over 2000 steps; tanh loses >= 10 orders",
-     "[AS] §3; docs/theory/pascanu.md", RNN_TIER_QUICK, 0, rnn_check_antisym_long_memory},
+     "[AS] §3; docs/theory/pascanu.md", RNN_TIER_QUICK, 0, rnn_check_antisym_long_memory, NULL},
     {"antisym_gated.positive-real", RNN_KIND_OBSERVATION,
      "the share of steps where the gated cell's Jacobian has an eigenvalue with positive real part",
      "THEORY.md §4.1 ([AS] §3.3 says the criterion 'still holds')", RNN_TIER_QUICK, 0,
-     rnn_check_antisym_gated_positive},
+     rnn_check_antisym_gated_positive, NULL},
     {"lyap.sum-rule", RNN_KIND_DERIVED,
      "QR method with k = n: the exponents sum to the mean log|det| of the step Jacobian",
-     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_QUICK, 1, rnn_check_lyap_sum_rule},
+     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_QUICK, 1, rnn_check_lyap_sum_rule, NULL},
     {"lyap.qr-vs-two-trajectory", RNN_KIND_DERIVED,
      "the largest exponent by QR equals the renormalised divergence rate of two nearby trajectories",
-     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_QUICK, 1, rnn_check_lyap_qr_vs_two},
+     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_QUICK, 1, rnn_check_lyap_qr_vs_two, NULL},
     {"lyap.discrete-to-ode", RNN_KIND_DERIVED,
      "the cell's exponents per unit time converge at order 1 to its ODE's (CVODE, variational equations)",
-     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_STANDARD, 1, rnn_check_lyap_discrete_to_ode},
+     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_STANDARD, 1, rnn_check_lyap_discrete_to_ode, NULL},
     {"lyap.classical", RNN_KIND_PAPER,
      "the engine reproduces the Lorenz-63 spectrum (0.91, 0, -14.57)",
-     "THEORY.md §6 (classical: Wolf et al., Physica D 16, 1985)", RNN_TIER_QUICK, 0, rnn_check_lyap_classical},
+     "THEORY.md §6 (classical: Wolf et al., Physica D 16, 1985)", RNN_TIER_QUICK, 0, rnn_check_lyap_classical, NULL},
     {"grad.tangent-vs-adjoint", RNN_KIND_DERIVED,
      "||ds_T/ds_0|| by forward tangents equals the reverse (adjoint) sweep, in the log domain",
-     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_QUICK, 1, rnn_check_grad_tangent_vs_adjoint},
+     "THEORY.md §6; docs/theory/lyapunov.md", RNN_TIER_QUICK, 1, rnn_check_grad_tangent_vs_adjoint, NULL},
     {"grad.pascanu-bound", RNN_KIND_PAPER,
      "tanh cell at dt = 1: ||dh_T/dh_k|| <= sigma_max(W)^(T-k), and sigma_max < 1 vanishes exponentially",
      "[PA] Pascanu, Mikolov, Bengio, ICML 2013, §2.2; docs/theory/pascanu.md", RNN_TIER_QUICK, 0,
-     rnn_check_grad_pascanu},
+     rnn_check_grad_pascanu, NULL},
     /* fixedpoint.c */
     {"fixedpoint.kinsol", RNN_KIND_DERIVED,
      "equilibria of the ODE and fixed points of the step are found (KINSOL) and classified by the "
      "spectrum there: residual <= 1e-12, and the class predicts the sign of the measured local growth",
-     "THEORY.md §6; docs/theory/fixedpoint.md", RNN_TIER_QUICK, 1, rnn_check_fixedpoint_kinsol},
+     "THEORY.md §6; docs/theory/fixedpoint.md", RNN_TIER_QUICK, 1, rnn_check_fixedpoint_kinsol, NULL},
     /* continuous_adjoint.c */
     {"grad.continuous-adjoint", RNN_KIND_DERIVED,
      "the CVODES adjoint gradient dL/ds0 of a terminal loss of the ODE is the dt -> 0 limit of the cell's BPTT gradient, with an error of the cell's order",
-     "THEORY.md §6; docs/theory/continuous-adjoint.md", RNN_TIER_QUICK, 1, rnn_check_continuous_adjoint},
+     "THEORY.md §6; docs/theory/continuous-adjoint.md", RNN_TIER_QUICK, 1, rnn_check_continuous_adjoint, NULL},
 };
 
 size_t rnn_checks_count(void)

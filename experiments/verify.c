@@ -11,6 +11,7 @@
 #include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,8 +23,11 @@
 #include <sundials/sundials_config.h>
 #include "experiments.h"
 
+#define MAX_CHECKS 2048
+
 typedef struct {
-    char id[96];
+    char id[160];
+    const char *instance;
     const rnn_check_def *def;
     const rnn_cell_type *cell;
     rnn_check_result res;
@@ -87,13 +91,24 @@ static size_t expand(const rnn_verify_opts *o, outcome *out, size_t cap)
     size_t n = 0;
     for (size_t i = 0; i < rnn_checks_count(); i++) {
         const rnn_check_def *d = rnn_checks_get(i);
-        size_t nc = d->per_cell ? rnn_registry_count() : 1;
+        size_t nc = d->instance ? SIZE_MAX : d->per_cell ? rnn_registry_count() : 1;
         for (size_t k = 0; k < nc && n < cap; k++) {
             outcome *oc = &out[n];
             memset(oc, 0, sizeof *oc);
             oc->def = d;
-            oc->cell = d->per_cell ? rnn_registry_get(k) : NULL;
-            if (oc->cell)
+            if (d->instance) {
+                if (!(oc->instance = d->instance(k)))
+                    break;
+                char msg[512];
+                oc->cell = d->per_cell ? rnn_cell_type_find(oc->instance, msg, sizeof msg) : NULL;
+                if (d->per_cell && !oc->cell)
+                    continue; /* a family the build cannot make: not a check */
+            } else {
+                oc->cell = d->per_cell ? rnn_registry_get(k) : NULL;
+            }
+            if (oc->instance)
+                snprintf(oc->id, sizeof oc->id, "%s.%s", d->id, oc->instance);
+            else if (oc->cell)
                 snprintf(oc->id, sizeof oc->id, "%s.%s", d->id, oc->cell->name);
             else
                 snprintf(oc->id, sizeof oc->id, "%s", d->id);
@@ -106,11 +121,14 @@ static size_t expand(const rnn_verify_opts *o, outcome *out, size_t cap)
 
 void rnn_verify_list(const rnn_verify_opts *o, FILE *out)
 {
-    outcome oc[256];
-    size_t n = expand(o, oc, 256);
+    outcome *oc = calloc(MAX_CHECKS, sizeof *oc);
+    if (!oc)
+        return;
+    size_t n = expand(o, oc, MAX_CHECKS);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "%-34s %-12s %-8s %s\n", oc[i].id, rnn_check_kind_name(oc[i].def->kind),
                 rnn_tier_name(oc[i].def->tier), oc[i].def->claim);
+    free(oc);
 }
 
 static const char *verdict(const outcome *oc)
@@ -248,18 +266,19 @@ int rnn_verify_run(const rnn_verify_opts *o, rnn_verify_summary *sum, char *msg,
     if ((rc = probe_writable(o->json_path, msg, len)) != RNN_OK ||
         (rc = probe_writable(o->report_path, msg, len)) != RNN_OK)
         return rc;
-    outcome *oc = calloc(256, sizeof *oc);
+    outcome *oc = calloc(MAX_CHECKS, sizeof *oc);
     if (!oc) {
         snprintf(msg, len, "out of memory");
         return RNN_ENOMEM;
     }
-    size_t n = expand(o, oc, 256);
+    size_t n = expand(o, oc, MAX_CHECKS);
     memset(sum, 0, sizeof *sum);
     rnn_check_ctx ctx = {.tier = o->tier, .seed = o->seed};
     double t0 = now();
     for (size_t i = 0; i < n; i++) {
         progress(o, i, n, oc[i].id);
         double ts = now();
+        ctx.instance = oc[i].instance;
         oc[i].def->run(&ctx, oc[i].cell, &oc[i].res);
         oc[i].seconds = now() - ts;
         progress(o, i, n, NULL);

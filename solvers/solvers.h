@@ -76,10 +76,43 @@ typedef struct {
     const double *A, *b, *c;
 } rnn_tableau;
 
-/* The built-in tables by name (euler, midpoint, heun, ralston, kutta3, rk4); NULL if unknown. */
+/* The tables by name: euler, midpoint, heun, ralston, kutta3, rk4, and every explicit table
+ * of SUNDIALS ARKODE (e.g. "heun_euler_2_1_2", "dormand_prince_7_4_5", "verner_8_5_6");
+ * NULL if unknown. The first six come first in index order. */
 const rnn_tableau *rnn_tableau_find(const char *name);
 size_t rnn_tableau_count(void);
 const rnn_tableau *rnn_tableau_get(size_t i);
+/* 1 if A is strictly lower triangular. */
+int rnn_tableau_is_explicit(const rnn_tableau *t);
+/* The order the coefficients satisfy, by ARKODE's order-condition check (up to 6). */
+int rnn_tableau_check_order(const rnn_tableau *t, int *order);
+
+/* ---- cell families built from any cell's ODE (family.c, rk.c, multistep.c) --------------------
+ * Names: a registered cell ("tanh", "qunn:16", ...), "rk:<tableau>:<cell>" (THEORY.md §5.1) or
+ * "ms:<method>:<cell>" (§5.2). A family type is built once, on first use, and kept for the life
+ * of the program; it is safe to look names up from several threads. On failure NULL and msg
+ * says what is allowed. */
+const rnn_cell_type *rnn_cell_type_find(const char *name, char *msg, size_t len);
+const rnn_cell_type *rnn_rk_type(const char *tableau, const char *cell, char *msg, size_t len);
+const rnn_cell_type *rnn_ms_type(const char *method, const char *cell, char *msg, size_t len);
+
+/* Linear multistep recursions s_n = sum_j alpha_j s_{n-j} + dt^q sum_j beta_j f_{n-j}
+ * for a q-th order ODE (multistep.c). */
+typedef struct {
+    const char *name, *title;
+    size_t h; /* past states read */
+    int q;    /* order of the ODE */
+    double alpha[4], beta[4];
+} rnn_multistep_method;
+
+size_t rnn_multistep_count(void);
+const rnn_multistep_method *rnn_multistep_get(size_t i);
+const rnn_multistep_method *rnn_multistep_find(const char *name);
+/* The consistency order, from the Taylor conditions on alpha and beta. */
+int rnn_multistep_order(const rnn_multistep_method *M);
+/* C (h x h complex, interleaved re/im, row-major): the companion matrix of the recursion on
+ * s^(q) = lambda s with z = dt^q lambda; its spectral radius is the growth per step. */
+void rnn_multistep_companion(const rnn_multistep_method *M, double z_re, double z_im, double *C);
 
 /* ---- fixed points (fixedpoint.c, KINSOL) ---- */
 
