@@ -19,6 +19,7 @@ typedef struct {
     const char *cell;
     size_t m, d;
     int m_given, d_given;
+    int levels_given, n0_given; /* converge: else the defaults for the cell's order */
     int input;               /* rnn_input_kind */
     size_t steps;
     unsigned long seed;

@@ -13,6 +13,14 @@ int cmd_converge(cli_opts *o)
     int rc = cli_make_cell(o, &c);
     if (rc)
         return rc;
+    /* Levels and n0 not given: the defaults for the cell's order (higher orders start coarser,
+     * so that the finest error stays above the reference's). */
+    rnn_converge_opts def;
+    rnn_converge_opts_for_order(&def, c->type->order);
+    if (!o->levels_given)
+        o->conv.levels = def.levels;
+    if (!o->n0_given)
+        o->conv.n0 = def.n0;
     /* hold/linear sequences are sampled at the coarsest step, so every level sees the same signal */
     rnn_cell_set_dt(c, o->conv.t_end / (double)o->conv.n0);
     rnn_input *in = NULL;

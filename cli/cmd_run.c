@@ -88,7 +88,9 @@ int cmd_simulate(cli_opts *o)
     int rc = setup(o, &c, &in, &S);
     if (rc)
         return rc;
-    /* With --json and no --out, the summary alone goes to stdout. */
+    /* With --json and no --out, the summary alone goes to stdout. Stage and past-state
+     * inputs of rk: and ms: cells come from the signal itself. */
+    rnn_cell_bind_signal(c, in);
     int run = rnn_cell_run(c, in, 0.0, S, o->steps, S);
     if (run != RNN_OK) {
         /* find the step where it happened, for the message */

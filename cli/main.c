@@ -55,8 +55,9 @@ static const cli_command commands[] = {
      "odernn converge CELL [options]\n\nGlobal error E(dt) = max_n |s_n - s(t_n)|_inf / max_n |s(t_n)|_inf on [0, t_end] for\n"
      "dt = t_end / (n0 2^k), k = 0..levels-1, against CVODE (tightened until it is 1000x more\n"
      "accurate than the finest run), and the least-squares order over the asymptotic range.\n\n"
-     "  --levels L          number of step sizes (default 7; 3..16)\n"
-     "  --n0 N              steps at the coarsest level (default 40)\n"
+     "  --levels L          number of step sizes (default 7, or 6 for order >= 3; 3..16)\n"
+     "  --n0 N              steps at the coarsest level (default 40; for order 3, 4, >= 5:\n"
+     "                      10, 4, 2, so that the finest error stays above the reference's)\n"
      "  --t-end T           horizon (default 4)\n" COMMON_HELP,
      "--hidden --input-dim --input --s0 --seed --set --load-params --save-params --json --levels "
      "--n0 --t-end",
@@ -293,8 +294,10 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             o->cvode.max_steps = (long)s;
         } else if (!strcmp(name, "--levels")) {
             rc = parse_size(name, v, 3, RNN_CONVERGE_MAX_LEVELS, &o->conv.levels);
+            o->levels_given = 1;
         } else if (!strcmp(name, "--n0")) {
             rc = parse_size(name, v, 1, 1000000, &o->conv.n0);
+            o->n0_given = 1;
         } else if (!strcmp(name, "--t-end")) {
             rc = parse_double(name, v, 0, &o->conv.t_end);
         } else if (!strcmp(name, "--tier")) {
