@@ -218,6 +218,10 @@ static const rnn_cell_type type = {
                 "eps = 0.1, gamma = 0.01",
     .order = 1,
     .tableau = "euler",
+    .stages = 1,
+    .memory = 1,
+    .class_derivation = "n = 1: the gate sig(.) and tanh(.) act side by side on the same pre-activation "
+                        "depth (a product, not a composition); t = 1: reads h_{n-1} only",
     .state_dim = state_dim,
     .layout = layout,
     .hypers = hypers,

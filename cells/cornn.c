@@ -284,7 +284,11 @@ SCHEME_OPS(explicit, 0)
     .ode = "y' = z,  z' = tanh(W y + Wz z + V u + b) - gamma y - eps z", .order = 1,            \
     .state_dim = state_dim, .layout = layout, .hypers = hypers,                                 \
     .n_hypers = sizeof hypers / sizeof hypers[0], .work_size = work_size, .init = init,         \
-    .ode_rhs = ode_rhs, .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp, .ode_vjp = ode_vjp,                   \
+    .ode_rhs = ode_rhs, .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp, .ode_vjp = ode_vjp,    \
+    .stages = 1, .memory = 2,                                                                   \
+    .class_derivation = "n = 1: one tanh per step; t = 2: eliminating z_{n-1} = (y_{n-1} - "      \
+                        "y_{n-2}) / dt, the step is a recursion on y_{n-1}, y_{n-2} (a second-"  \
+                        "order ODE y'' = ...)",                                                  \
     .init_doc = "weights and bias ~ wscale U(-k, k), k = 1/sqrt(2m + d), as the official code's " \
                 "nn.Linear(d + 2m, m); dt = 0.042, gamma = 2.7, eps = 4.7: the official "        \
                 "psMNIST settings"

@@ -91,6 +91,7 @@ int cli_out_commit(cli_out *out);                   /* 0, or prints the error an
 void cli_out_abort(cli_out *out);
 
 int cmd_list(cli_opts *o);
+int cmd_classes(cli_opts *o);
 int cmd_info(cli_opts *o);
 int cmd_simulate(cli_opts *o);
 int cmd_reference(cli_opts *o);

@@ -28,6 +28,14 @@ static const cli_command commands[] = {
     {"list", "cells, with ODE, hyperparameters, order",
      "Lists the cells of the registry.\n\n  --json              an array of {name, ode, order, hyperparameters}\n",
      "--json", 0, cmd_list},
+    {"classes", "the (n, t) class of every cell ([OD], a reading)",
+     "odernn classes [CELL] [--json]\n\nPrints, for every registered cell and the representative rk: and ms: cells\n"
+     "(or for CELL, any name including rk:<tableau>:<cell> and ms:<method>:<cell>), its stage\n"
+     "count n (nested applications of the nonlinearity per step), its memory t (past hidden\n"
+     "states the step reads) and how both follow from the step's structure. Provenance:\n"
+     "reading (docs/theory/od-reading.md).\n\n"
+     "  --json              an array of {cell, n, t, derivation}\n",
+     "--json", 0, cmd_classes},
     {"info", "equations, defaults, provenance of one cell",
      "odernn info CELL [options]\n\nShows a cell's ODE, discrete step, reference, order, "
      "parameter blocks, hyperparameters (defaults and allowed ranges) and default initialisation.\n\n" COMMON_HELP,
@@ -209,7 +217,7 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             exit(EXIT_OK);
         }
         if (strncmp(a, "--", 2) != 0) {
-            if ((cmd->needs_cell || !strcmp(cmd->name, "experiment")) && !o->cell) {
+            if ((cmd->needs_cell || !strcmp(cmd->name, "experiment") || !strcmp(cmd->name, "classes")) && !o->cell) {
                 o->cell = a; /* experiment: its name */
                 continue;
             }

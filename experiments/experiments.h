@@ -97,6 +97,8 @@ int rnn_check_lyap_classical(const rnn_check_ctx *, const rnn_cell_type *, rnn_c
 rnn_ode rnn_lorenz_ode(void);
 /* fixedpoint.c */
 int rnn_check_fixedpoint_kinsol(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* odernn_classes.c */
+int rnn_check_odernn_class_table(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* continuous_adjoint.c */
 int rnn_check_continuous_adjoint(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 

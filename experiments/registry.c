@@ -118,6 +118,10 @@ static const rnn_check_def checks[] = {
     {"grad.continuous-adjoint", RNN_KIND_DERIVED,
      "the CVODES adjoint gradient dL/ds0 of a terminal loss of the ODE is the dt -> 0 limit of the cell's BPTT gradient, with an error of the cell's order",
      "THEORY.md §6; docs/theory/continuous-adjoint.md", RNN_TIER_QUICK, 1, rnn_check_continuous_adjoint, NULL},
+    {"odernn.class-table", RNN_KIND_READING,
+     "each cell's stated (n, t) class follows from its structure: stages nested, past states read",
+     "[OD] arXiv 1904.12933 (reading); THEORY.md §5.3; docs/theory/od-reading.md", RNN_TIER_QUICK, 0,
+     rnn_check_odernn_class_table, NULL},
 };
 
 size_t rnn_checks_count(void)

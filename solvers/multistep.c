@@ -325,8 +325,10 @@ static void build(ms_type *r, const rnn_cell_type *base, const rnn_multistep_met
              M->h, M->title);
     snprintf(r->derivation, sizeof r->derivation,
              "n = %u (each f evaluation nests %s's nonlinearity once; past evaluations are "
-             "added, not nested); t = %zu (the recursion reads s_{n-1}..s_{n-%zu}%s)",
-             base->stages ? base->stages : 1, base->name, M->h, M->h,
+             "added, not nested); t = %zu (the recursion reads s_{n-1}..s_{n-%zu}%s%s)",
+             base->stages ? base->stages : 1, base->name,
+             M->h + (base->memory ? base->memory : 1) - 1, M->h,
+             base->memory > 1 ? ", each spanning the base cell's own memory" : "",
              M->q > 1 ? ", the order of the ODE it discretises" : "");
     rnn_cell_type *t = &r->type;
     *t = (rnn_cell_type){0};
@@ -339,7 +341,9 @@ static void build(ms_type *r, const rnn_cell_type *base, const rnn_multistep_met
     t->order = r->order;
     t->tableau = NULL;
     t->stages = base->stages ? base->stages : 1;
-    t->memory = (unsigned)M->h;
+    /* h consecutive states of a cell that itself reads base_t hidden states span
+     * h + base_t - 1 hidden states (cornn: (y, z) ~ (y_{n-1}, y_{n-2})). */
+    t->memory = (unsigned)M->h + (base->memory ? base->memory : 1) - 1;
     t->class_derivation = r->derivation;
     t->base = base;
     t->history = M->h;
