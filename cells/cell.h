@@ -79,7 +79,8 @@ const char *rnn_input_kind_name(rnn_input_kind kind);
 
 #define RNN_MAX_BLOCKS 16
 #define RNN_MAX_HYPERS 8
-#define RNN_NAME_LEN 96
+#define RNN_NAME_LEN 32
+#define RNN_CELL_NAME_LEN 96 /* cell names, e.g. rk:dormand_prince_7_4_5:antisym_gated */
 
 typedef struct {
     char name[RNN_NAME_LEN];

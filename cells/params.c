@@ -60,7 +60,7 @@ int rnn_params_save(const rnn_cell *c, const char *path, char *msg, size_t len)
 
 /* Reads header lines "# key: rest"; stops at the first non-comment line (left unread). */
 typedef struct {
-    char cell[RNN_NAME_LEN];
+    char cell[RNN_CELL_NAME_LEN];
     size_t m, d;
     int have_cell, have_m, have_d;
 } header;
@@ -89,7 +89,7 @@ static int read_header(FILE *f, const char *path, header *h, rnn_cell *c, char *
         if (sscanf(line, "# %31[^:]: %959[^\n]", key, rest) != 2)
             continue; /* a free comment */
         if (strcmp(key, "cell") == 0) {
-            if (sscanf(rest, "%31s", h->cell) != 1)
+            if (sscanf(rest, "%95s", h->cell) != 1)
                 goto bad;
             h->have_cell = 1;
         } else if (strcmp(key, "m") == 0) {

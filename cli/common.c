@@ -49,7 +49,7 @@ int cli_make_cell(const cli_opts *o, rnn_cell **out)
         return cli_error(EXIT_USAGE, "%s", msg);
     size_t m = o->m, d = o->d;
     if (o->load_params) {
-        char name[RNN_NAME_LEN];
+        char name[RNN_CELL_NAME_LEN];
         size_t fm, fd;
         if (rnn_params_peek(o->load_params, name, sizeof name, &fm, &fd, msg, sizeof msg) != RNN_OK)
             return cli_error(EXIT_USAGE, "%s", msg);

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include "experiments.h"
 
-static const rnn_check_ctx CTX = {RNN_TIER_QUICK, 1};
+static const rnn_check_ctx CTX = {RNN_TIER_QUICK, 1, NULL};
 
 /* The foundation checks' threshold (THEORY.md §3): max relative error 1e-6. A Jacobian or VJP
  * scaled by 1.001 has relative error 1e-3, three orders above it. */

@@ -427,7 +427,7 @@ Test(fixedpoint, argument_errors)
 
 Test(fixedpoint, check_passes_on_every_cell)
 {
-    const rnn_check_ctx ctx = {RNN_TIER_QUICK, 1};
+    const rnn_check_ctx ctx = {RNN_TIER_QUICK, 1, NULL};
     for (size_t i = 0; i < rnn_registry_count(); i++) {
         const rnn_cell_type *t = rnn_registry_get(i);
         rnn_check_result r = {0};
