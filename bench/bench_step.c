@@ -39,6 +39,7 @@
 #include <cblas.h>
 #include <gsl/gsl_rng.h>
 #include "cell.h"
+#include "solvers.h"
 
 #define SEED 20240601UL
 #define TARGET_S 0.4      /* seconds per measurement, all rounds together */
@@ -425,10 +426,20 @@ int main(void)
 
     /* 4. Every registered cell, one unbatched step. */
     printf("every cell, one unbatched step (rnn_cell_step), m = %d, d = 1:\n", TARGET_M);
-    printf("  %-18s %8s %12s %12s %10s\n", "cell", "n_state", "us/step", "steps/s", "vs tanh");
+    printf("  %-30s %8s %12s %12s %10s\n", "cell", "n_state", "us/step", "steps/s", "vs tanh");
     double t_tanh = time_cell_step(tanh_type, TARGET_M, 1);
-    for (size_t i = 0; i < rnn_registry_count(); i++) {
-        const rnn_cell_type *type = rnn_registry_get(i);
+    /* The registered cells, then cells of the rk: and ms: families built on tanh. */
+    static const char *families[] = {"rk:heun:tanh", "rk:rk4:tanh", "rk:dormand_prince_7_4_5:tanh",
+                                     "ms:ab2:tanh", "ms:ab3:tanh", "ms:diff2:tanh"};
+    const size_t n_reg = rnn_registry_count(), n_fam = sizeof families / sizeof families[0];
+    for (size_t i = 0; i < n_reg + n_fam; i++) {
+        char msg[512];
+        const rnn_cell_type *type = i < n_reg ? rnn_registry_get(i)
+                                              : rnn_cell_type_find(families[i - n_reg], msg, sizeof msg);
+        if (!type) {
+            printf("  %-30s cannot build: %s\n", families[i - n_reg], msg);
+            continue;
+        }
         double sec = type == tanh_type ? t_tanh : time_cell_step(type, TARGET_M, 1);
         if (sec < 0) {
             print_failure(type->name, sec);
@@ -436,10 +447,10 @@ int main(void)
         }
         size_t n_state = type->state_dim(type, TARGET_M);
         if (t_tanh > 0)
-            printf("  %-18s %8zu %12.2f %12.0f %9.2fx\n", type->name, n_state, sec * 1e6,
+            printf("  %-30s %8zu %12.2f %12.0f %9.2fx\n", type->name, n_state, sec * 1e6,
                    1.0 / sec, sec / t_tanh);
         else
-            printf("  %-18s %8zu %12.2f %12.0f %10s\n", type->name, n_state, sec * 1e6,
+            printf("  %-30s %8zu %12.2f %12.0f %10s\n", type->name, n_state, sec * 1e6,
                    1.0 / sec, "-");
     }
 
