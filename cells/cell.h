@@ -200,6 +200,12 @@ extern const rnn_cell_type *const rnn_cell_antisym;        /* antisym.c */
 extern const rnn_cell_type *const rnn_cell_antisym_gated;  /* antisym_gated.c */
 extern const rnn_cell_type *const rnn_cell_cornn;          /* cornn.c (IMEX, the paper) */
 extern const rnn_cell_type *const rnn_cell_cornn_explicit; /* cornn.c (the official code) */
+extern const rnn_cell_type *const rnn_cell_unicornn;       /* unicornn.c */
+extern const rnn_cell_type *const rnn_cell_lem;            /* lem.c */
+/* The exact inverse of one unicornn step (the two shears undone): s_prev with
+ * Phi(s_prev, u, t) = s_n to round-off; RNN_EINVAL if c is not a unicornn cell. */
+int rnn_unicornn_step_back(const rnn_cell *c, double t, const double *s_n, const double *u,
+                           double *s_prev);
 
 /* ---- the registry ---------------------------------------------------------------------- */
 

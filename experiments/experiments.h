@@ -97,6 +97,9 @@ int rnn_check_lyap_classical(const rnn_check_ctx *, const rnn_cell_type *, rnn_c
 rnn_ode rnn_lorenz_ode(void);
 /* fixedpoint.c */
 int rnn_check_fixedpoint_kinsol(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* odernn_extended_c.c */
+int rnn_check_unicornn_volume(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_unicornn_reversible(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* odernn_classes.c */
 int rnn_check_odernn_class_table(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* continuous_adjoint.c */

@@ -122,6 +122,12 @@ static const rnn_check_def checks[] = {
      "each cell's stated (n, t) class follows from its structure: stages nested, past states read",
      "[OD] arXiv 1904.12933 (reading); THEORY.md §5.3; docs/theory/od-reading.md", RNN_TIER_QUICK, 0,
      rnn_check_odernn_class_table, NULL},
+    {"unicornn.volume-preserving", RNN_KIND_DERIVED,
+     "the UnICORNN step is a composition of two shears, so det(ds_n/ds_{n-1}) = 1",
+     "THEORY.md §5.5; docs/theory/unicornn-lem.md", RNN_TIER_QUICK, 0, rnn_check_unicornn_volume, NULL},
+    {"unicornn.reversible", RNN_KIND_DERIVED,
+     "the inverse shears undo the UnICORNN step: 10^4 steps forward and back recover s_0 to 1e-9",
+     "THEORY.md §5.5; docs/theory/unicornn-lem.md", RNN_TIER_QUICK, 0, rnn_check_unicornn_reversible, NULL},
 };
 
 size_t rnn_checks_count(void)
