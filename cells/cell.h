@@ -200,6 +200,8 @@ extern const rnn_cell_type *const rnn_cell_antisym;        /* antisym.c */
 extern const rnn_cell_type *const rnn_cell_antisym_gated;  /* antisym_gated.c */
 extern const rnn_cell_type *const rnn_cell_cornn;          /* cornn.c (IMEX, the paper) */
 extern const rnn_cell_type *const rnn_cell_cornn_explicit; /* cornn.c (the official code) */
+extern const rnn_cell_type *const rnn_cell_lstm;           /* lstm.c */
+extern const rnn_cell_type *const rnn_cell_gru;            /* gru.c */
 extern const rnn_cell_type *const rnn_cell_unicornn;       /* unicornn.c */
 extern const rnn_cell_type *const rnn_cell_lem;            /* lem.c */
 /* The exact inverse of one unicornn step (the two shears undone): s_prev with

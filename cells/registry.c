@@ -9,7 +9,8 @@
 #define CELLS                                                                        \
     {                                                                                \
         rnn_cell_tanh, rnn_cell_antisym, rnn_cell_antisym_gated, rnn_cell_cornn,     \
-            rnn_cell_cornn_explicit, rnn_cell_unicornn, rnn_cell_lem,                \
+            rnn_cell_cornn_explicit, rnn_cell_lstm, rnn_cell_gru, rnn_cell_unicornn,  \
+            rnn_cell_lem,                                                            \
     }
 
 size_t rnn_registry_count(void)

@@ -100,6 +100,9 @@ int rnn_check_fixedpoint_kinsol(const rnn_check_ctx *, const rnn_cell_type *, rn
 /* odernn_extended_c.c */
 int rnn_check_unicornn_volume(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_unicornn_reversible(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* odernn_popular.c */
+int rnn_check_odernn_lstm_is_euler(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_odernn_gru_is_euler(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* odernn_classes.c */
 int rnn_check_odernn_class_table(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* continuous_adjoint.c */

@@ -128,6 +128,14 @@ static const rnn_check_def checks[] = {
     {"unicornn.reversible", RNN_KIND_DERIVED,
      "the inverse shears undo the UnICORNN step: 10^4 steps forward and back recover s_0 to 1e-9",
      "THEORY.md §5.5; docs/theory/unicornn-lem.md", RNN_TIER_QUICK, 0, rnn_check_unicornn_reversible, NULL},
+    {"odernn.lstm-is-euler", RNN_KIND_READING,
+     "the standard LSTM (c_n = f c + i g, h_n = o tanh(c_n)) equals the partitioned Euler step of the LSTM ODE at dt = 1",
+     "[OD] (reading); THEORY.md §5.3; docs/theory/lstm-gru-euler.md", RNN_TIER_QUICK, 0,
+     rnn_check_odernn_lstm_is_euler, NULL},
+    {"odernn.gru-is-euler", RNN_KIND_READING,
+     "the standard GRU (h_n = (1 - z) h + z tanh(W (r h) + U u + b)) equals the Euler step of the GRU ODE at dt = 1",
+     "[OD] (reading); THEORY.md §5.3; docs/theory/lstm-gru-euler.md", RNN_TIER_QUICK, 0,
+     rnn_check_odernn_gru_is_euler, NULL},
 };
 
 size_t rnn_checks_count(void)
