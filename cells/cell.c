@@ -308,6 +308,14 @@ int rnn_cell_step(const rnn_cell *c, double t, const double *s, const double *u,
     return rnn_cell_step_batch(c, 1, t, s, u, s_out);
 }
 
+/* A Jacobian (or its product with v) need not depend on the state (a linear recurrence:
+ * qunn's rotations) or on the input, so a non-finite argument is not always visible in the
+ * result: the Jacobian wrappers check the arguments too. */
+static int finite_args(const rnn_cell *c, const double *s, const double *u)
+{
+    return rnn_all_finite(c->n_state, s) && rnn_all_finite(c->d, u);
+}
+
 int rnn_cell_step_jacobian(const rnn_cell *c, double t, const double *s, const double *u,
                            double *J)
 {
@@ -315,6 +323,8 @@ int rnn_cell_step_jacobian(const rnn_cell *c, double t, const double *s, const d
         return RNN_EINVAL;
     if (!c->type->step_jacobian)
         return RNN_EUNSUPPORTED;
+    if (!finite_args(c, s, u))
+        return RNN_ENONFINITE;
     return finish(c->type->step_jacobian(c, t, s, u, J), c->n_state * c->n_state, J);
 }
 
@@ -347,6 +357,8 @@ int rnn_cell_ode_jacobian(const rnn_cell *c, double t, const double *s, const do
         return RNN_EINVAL;
     if (!c->type->ode_jacobian)
         return RNN_EUNSUPPORTED;
+    if (!finite_args(c, s, u))
+        return RNN_ENONFINITE;
     return finish(c->type->ode_jacobian(c, t, s, u, J), c->n_state * c->n_state, J);
 }
 
@@ -357,6 +369,8 @@ int rnn_cell_ode_jvp(const rnn_cell *c, double t, const double *s, const double 
         return RNN_EINVAL;
     if (!c->type->ode_jvp)
         return RNN_EUNSUPPORTED;
+    if (!finite_args(c, s, u))
+        return RNN_ENONFINITE;
     return finish(c->type->ode_jvp(c, t, s, u, v, Jv), c->n_state, Jv);
 }
 

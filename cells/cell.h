@@ -200,6 +200,30 @@ extern const rnn_cell_type *const rnn_cell_antisym;        /* antisym.c */
 extern const rnn_cell_type *const rnn_cell_antisym_gated;  /* antisym_gated.c */
 extern const rnn_cell_type *const rnn_cell_cornn;          /* cornn.c (IMEX, the paper) */
 extern const rnn_cell_type *const rnn_cell_cornn_explicit; /* cornn.c (the official code) */
+extern const rnn_cell_type *const rnn_cell_linear;         /* linear.c */
+extern const rnn_cell_type *const rnn_cell_qunn;           /* qunn.c (t = RNN_QUNN_DEFAULT_T) */
+extern const rnn_cell_type *const rnn_cell_dense;          /* dense_tstep.c (t = RNN_DENSE_DEFAULT_T) */
+
+/* QUNN (qunn.c, THEORY.md §5.4): qunn:<t>, t Givens generators, 1 <= t <= RNN_QUNN_MAX_T
+ * (enough for all of SO(m) up to m = 362). The registered `qunn` has t = 28 = m(m-1)/2 at the
+ * suite's usual m = 8. Types are built once per t and cached (thread-safe); NULL for bad t. */
+#define RNN_QUNN_DEFAULT_T 28
+#define RNN_QUNN_MAX_T 65536
+const rnn_cell_type *rnn_cell_qunn_t(size_t t);
+/* The number of generators of a qunn type; 0 if the type is not a qunn type. */
+size_t rnn_cell_qunn_generators(const rnn_cell_type *type);
+/* The pair (i, j), i < j, of generator k: lexicographic (0,1), (0,2), ..., (m-2,m-1), cycled. */
+void rnn_qunn_pair(size_t m, size_t k, size_t *i, size_t *j);
+/* theta[m(m-1)/2] with R = prod_k exp(theta_k G_k) in the enumeration's order (constructive
+ * Givens decomposition); RNN_EINVAL if R (row-major m x m) is not in SO(m) to 1e-8. */
+int rnn_qunn_givens_decompose(size_t m, const double *R, double *theta);
+
+/* The dense t-step baseline (dense_tstep.c): dense:<t>, 1 <= t <= RNN_DENSE_MAX_T (its state
+ * stacks t past states and its Jacobians are (t m)^2). `dense` (t = 2) is found by name; it is
+ * not in the registry's loop (see experiments/registry.c for the checks it gets). */
+#define RNN_DENSE_DEFAULT_T 2
+#define RNN_DENSE_MAX_T 64
+const rnn_cell_type *rnn_cell_dense_t(size_t t);
 extern const rnn_cell_type *const rnn_cell_lstm;           /* lstm.c */
 extern const rnn_cell_type *const rnn_cell_gru;            /* gru.c */
 extern const rnn_cell_type *const rnn_cell_unicornn;       /* unicornn.c */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include "cell.h"
 #include "solvers.h"
+#include "analysis.h" /* rnn_converge_result, for rnn_order_outcome */
 
 typedef enum { RNN_KIND_PAPER, RNN_KIND_DERIVED, RNN_KIND_READING, RNN_KIND_OBSERVATION } rnn_check_kind;
 typedef enum { RNN_TIER_QUICK, RNN_TIER_STANDARD, RNN_TIER_FULL } rnn_tier;
@@ -103,6 +104,28 @@ int rnn_check_unicornn_reversible(const rnn_check_ctx *, const rnn_cell_type *, 
 /* odernn_popular.c */
 int rnn_check_odernn_lstm_is_euler(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_odernn_gru_is_euler(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* qunn_checks.c */
+int rnn_check_qunn_params_linear(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_qunn_norm_preserving(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_qunn_universal(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* odernn_family.c (THEORY.md §5.1-5.2; instances: tableaux or multistep methods) */
+int rnn_check_odernn_stage_order(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_odernn_stability_function(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_odernn_equilibrium_spectrum(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_odernn_memory_order(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_odernn_root_condition(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+
+/* The order.* criterion (foundation.c) for any type and expected order p: fitted order within
+ * 0.15 of p on the `sines` input with a reference 1000x more accurate than the finest run. */
+#define RNN_ORDER_TOL 0.15
+typedef struct {
+    double deviation;            /* |fitted - p| */
+    int pass;                    /* deviation <= RNN_ORDER_TOL and the reference ok */
+    char detail[400];            /* the fit, one line */
+    rnn_converge_result result;
+} rnn_order_outcome;
+int rnn_order_study(const rnn_check_ctx *ctx, const rnn_cell_type *type, int p,
+                    rnn_order_outcome *out, char *msg, size_t len);
 /* odernn_classes.c */
 int rnn_check_odernn_class_table(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* continuous_adjoint.c */

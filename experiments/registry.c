@@ -10,7 +10,7 @@
  * first-order cells, the one-state coRNN and a gated cell. */
 static const char *const family_cells[] = {
     "rk:rk4:tanh", "rk:heun:cornn", "rk:kutta3:antisym_gated", "rk:bogacki_shampine_4_2_3:antisym",
-    "ms:ab2:tanh", "ms:ab3:cornn", "ms:leapfrog:antisym", "ms:diff2:tanh",
+    "ms:ab2:tanh", "ms:ab3:cornn", "ms:leapfrog:antisym", "ms:diff2:tanh", "dense:2",
 };
 
 const char *rnn_instance_cells_and_families(size_t i)
@@ -136,6 +136,36 @@ static const rnn_check_def checks[] = {
      "the standard GRU (h_n = (1 - z) h + z tanh(W (r h) + U u + b)) equals the Euler step of the GRU ODE at dt = 1",
      "[OD] (reading); THEORY.md §5.3; docs/theory/lstm-gru-euler.md", RNN_TIER_QUICK, 0,
      rnn_check_odernn_gru_is_euler, NULL},
+    {"qunn.params-linear", RNN_KIND_READING,
+     "QUNN's parameter count is exactly alpha t + beta(m), alpha independent of m (beta = the injection); the dense t-step baseline's recurrent count grows as m^2",
+     "[OD] §QUNN (reading); THEORY.md §5.4; docs/theory/qunn.md", RNN_TIER_QUICK, 0,
+     rnn_check_qunn_params_linear, NULL},
+    {"qunn.norm-preserving", RNN_KIND_DERIVED,
+     "the QUNN recurrence is orthogonal: without injection |h_n| = |h_0| over 10^4 steps, and every singular value of the step Jacobian is 1",
+     "THEORY.md §5.4; docs/theory/qunn.md", RNN_TIER_QUICK, 0, rnn_check_qunn_norm_preserving, NULL},
+    {"qunn.universal", RNN_KIND_DERIVED,
+     "with t >= m(m-1)/2 Givens generators every rotation in SO(m) is reachable: a constructive decomposition fed into the cell reproduces a Haar-random target",
+     "THEORY.md §5.4; docs/theory/qunn.md", RNN_TIER_QUICK, 0, rnn_check_qunn_universal, NULL},
+    {"odernn.stage-order", RNN_KIND_READING,
+     "an n-stage rk:<tableau>:<cell> converges to the ODE with the tableau's order p (tanh and cornn ODEs)",
+     "[OD] (reading); THEORY.md §5.1", RNN_TIER_STANDARD, 0, rnn_check_odernn_stage_order,
+     rnn_instance_tableaux},
+    {"odernn.stability-function", RNN_KIND_DERIVED,
+     "on h' = lambda h one step of rk:<tableau> multiplies by R(dt lambda) = 1 + z b^T (I - z A)^{-1} 1",
+     "THEORY.md §5.1; docs/theory/odernn-family.md", RNN_TIER_QUICK, 0,
+     rnn_check_odernn_stability_function, rnn_instance_tableaux},
+    {"odernn.equilibrium-spectrum", RNN_KIND_DERIVED,
+     "at an ODE equilibrium s* every stage sits at s*, so the rk step Jacobian is R(dt J_f(s*)): eigenvalues R(dt lambda_i)",
+     "THEORY.md §5.1; docs/theory/odernn-family.md", RNN_TIER_QUICK, 0,
+     rnn_check_odernn_equilibrium_spectrum, NULL},
+    {"odernn.memory-order", RNN_KIND_DERIVED,
+     "ms:<method>:tanh converges with the order of the method's Taylor conditions",
+     "THEORY.md §5.2; docs/theory/odernn-family.md", RNN_TIER_STANDARD, 0,
+     rnn_check_odernn_memory_order, rnn_instance_multistep},
+    {"odernn.root-condition", RNN_KIND_DERIVED,
+     "the companion matrix's spectral radius predicts growth of the linear test problem; leapfrog |roots| = 1 iff z in i(-1, 1), diff2 iff z in (-4, 0)",
+     "THEORY.md §5.2; docs/theory/odernn-family.md", RNN_TIER_QUICK, 0,
+     rnn_check_odernn_root_condition, rnn_instance_multistep},
 };
 
 size_t rnn_checks_count(void)
