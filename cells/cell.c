@@ -167,6 +167,24 @@ static void hyper_names(const rnn_cell *c, char *buf, size_t len)
                                  c->type->hypers[i].name);
 }
 
+/* The joint constraints of a cell and, for a family cell, of its base cell on the proposed
+ * hyperparameters (a family's hyperparameters start with its base's, in the same order). The
+ * inner instance sees the proposal only for the check; rnn_cell_params_changed syncs it. */
+static int joint_check(rnn_cell *c, char *msg, size_t len)
+{
+    int rc = RNN_OK;
+    if (c->inner && c->inner->type->check) {
+        double saved[RNN_MAX_HYPERS];
+        memcpy(saved, c->inner->hyper, sizeof saved);
+        memcpy(c->inner->hyper, c->hyper, c->inner->n_hypers * sizeof(double));
+        rc = c->inner->type->check(c->inner, msg, len);
+        memcpy(c->inner->hyper, saved, sizeof saved);
+    }
+    if (rc == RNN_OK && c->type->check)
+        rc = c->type->check(c, msg, len);
+    return rc;
+}
+
 static int set_hyper(rnn_cell *c, const char *name, double value, int joint, char *msg, size_t len)
 {
     int i = rnn_cell_hyper_index(c, name);
@@ -187,8 +205,8 @@ static int set_hyper(rnn_cell *c, const char *name, double value, int joint, cha
     }
     double old = c->hyper[i];
     c->hyper[i] = value;
-    if (joint && c->type->check) {
-        int rc = c->type->check(c, msg, len);
+    if (joint) {
+        int rc = joint_check(c, msg, len);
         if (rc != RNN_OK) {
             c->hyper[i] = old;
             return rc;
@@ -241,8 +259,8 @@ int rnn_cell_set_assignments(rnn_cell *c, size_t n, const char *const *assignmen
     int rc = RNN_OK;
     for (size_t i = 0; i < n && rc == RNN_OK; i++)
         rc = assign(c, assignments[i], 0, msg, len);
-    if (rc == RNN_OK && c->type->check)
-        rc = c->type->check(c, msg, len);
+    if (rc == RNN_OK)
+        rc = joint_check(c, msg, len);
     if (rc != RNN_OK)
         memcpy(c->hyper, saved, sizeof saved);
     rnn_cell_params_changed(c);

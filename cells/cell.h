@@ -233,6 +233,19 @@ extern const rnn_cell_type *const rnn_cell_lem;            /* lem.c */
 int rnn_unicornn_step_back(const rnn_cell *c, double t, const double *s_n, const double *u,
                            double *s_prev);
 
+/* ---- families of types built at run time (family.c) ---------------------------------------- */
+
+/* 1 if the built type t is the one for key. */
+typedef int (*rnn_family_same)(const rnn_cell_type *t, const void *key);
+/* Allocates and fills the type for key (a struct starting with rnn_cell_type); NULL if out of
+ * memory. Called at most once per key, under the cache's lock: it must not look up types. */
+typedef rnn_cell_type *(*rnn_family_build)(const void *key);
+/* The type of `family` (compared by address: pass one static string per family) for key,
+ * built on first use and cached for the life of the program; thread-safe. NULL if out of
+ * memory. */
+const rnn_cell_type *rnn_family_intern(const char *family, rnn_family_same same,
+                                       rnn_family_build build, const void *key);
+
 /* ---- the registry ---------------------------------------------------------------------- */
 
 size_t rnn_registry_count(void);

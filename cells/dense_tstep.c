@@ -273,35 +273,32 @@ const rnn_cell_type *const rnn_cell_dense = &default_type.type;
 
 static const rnn_cell_type template_type = {.name = "dense:<t>", DENSE_OPS};
 
-typedef struct family_node {
-    dense_family f;
-    struct family_node *next;
-} family_node;
+static const char FAMILY[] = "dense";
+
+static int same_t(const rnn_cell_type *type, const void *key)
+{
+    return ((const dense_family *)type)->t == *(const size_t *)key;
+}
+
+static rnn_cell_type *build_t(const void *key)
+{
+    dense_family *f = malloc(sizeof *f);
+    if (!f)
+        return NULL;
+    const size_t t = *(const size_t *)key;
+    f->type = template_type;
+    f->t = t;
+    snprintf(f->name, sizeof f->name, "dense:%zu", t);
+    f->type.name = f->name;
+    f->type.memory = (unsigned)t;
+    f->type.history = t;
+    f->type.tableau = t == 1 ? "euler" : NULL;
+    return &f->type;
+}
 
 const rnn_cell_type *rnn_cell_dense_t(size_t t)
 {
-    static family_node *cache = NULL;
     if (t == 0 || t > RNN_DENSE_MAX_T)
         return NULL;
-    const rnn_cell_type *found = NULL;
-#pragma omp critical(rnn_cell_family)
-    {
-        for (family_node *n = cache; n && !found; n = n->next)
-            if (n->f.t == t)
-                found = &n->f.type;
-        family_node *n = found ? NULL : malloc(sizeof *n);
-        if (n) {
-            n->f.type = template_type;
-            n->f.t = t;
-            snprintf(n->f.name, sizeof n->f.name, "dense:%zu", t);
-            n->f.type.name = n->f.name;
-            n->f.type.memory = (unsigned)t;
-            n->f.type.history = t;
-            n->f.type.tableau = t == 1 ? "euler" : NULL;
-            n->next = cache;
-            cache = n;
-            found = &n->f.type;
-        }
-    }
-    return found;
+    return rnn_family_intern(FAMILY, same_t, build_t, &t);
 }

@@ -347,35 +347,30 @@ const rnn_cell_type *const rnn_cell_qunn = &default_type.type;
 
 static const rnn_cell_type template_type = {.name = "qunn:<t>", QUNN_OPS};
 
-/* Types built at run time, one per t, cached and never freed (a linked list: few t are used). */
-typedef struct family_node {
-    qunn_family f;
-    struct family_node *next;
-} family_node;
+static const char FAMILY[] = "qunn";
+
+static int same_t(const rnn_cell_type *type, const void *key)
+{
+    return ((const qunn_family *)type)->t == *(const size_t *)key;
+}
+
+static rnn_cell_type *build_t(const void *key)
+{
+    qunn_family *f = malloc(sizeof *f);
+    if (!f)
+        return NULL;
+    f->type = template_type;
+    f->t = *(const size_t *)key;
+    snprintf(f->name, sizeof f->name, "qunn:%zu", f->t);
+    f->type.name = f->name;
+    return &f->type;
+}
 
 const rnn_cell_type *rnn_cell_qunn_t(size_t t)
 {
-    static family_node *cache = NULL;
     if (t == 0 || t > RNN_QUNN_MAX_T)
         return NULL;
-    const rnn_cell_type *found = NULL;
-#pragma omp critical(rnn_cell_family)
-    {
-        for (family_node *n = cache; n && !found; n = n->next)
-            if (n->f.t == t)
-                found = &n->f.type;
-        family_node *n = found ? NULL : malloc(sizeof *n);
-        if (n) {
-            n->f.type = template_type;
-            n->f.t = t;
-            snprintf(n->f.name, sizeof n->f.name, "qunn:%zu", t);
-            n->f.type.name = n->f.name;
-            n->next = cache;
-            cache = n;
-            found = &n->f.type;
-        }
-    }
-    return found;
+    return rnn_family_intern(FAMILY, same_t, build_t, &t);
 }
 
 size_t rnn_cell_qunn_generators(const rnn_cell_type *type)

@@ -42,6 +42,8 @@ const rnn_cell_type *rnn_cell_type_find(const char *name, char *msg, size_t len)
     const rnn_cell_type *t = rnn_registry_find(name);
     if (!t)
         snprintf(msg, len, "unknown cell '%s' (cells: %s; families: rk:<tableau>:<cell>, "
-                 "ms:<method>:<cell>; `odernn list` shows them)", name, rnn_registry_names());
+                 "ms:<method>:<cell>, qunn:<t> with 1 <= t <= %d, dense:<t> with 1 <= t <= %d; "
+                 "`odernn list` shows them)", name, rnn_registry_names(), RNN_QUNN_MAX_T,
+                 RNN_DENSE_MAX_T);
     return t;
 }

@@ -148,11 +148,6 @@ static size_t derived_size(const rnn_cell_type *t, size_t m, size_t d)
     return nb * nb + 2 * nb + d;
 }
 
-static int check(const rnn_cell *c, char *msg, size_t len)
-{
-    return c->inner->type->check ? c->inner->type->check(c->inner, msg, len) : RNN_OK;
-}
-
 /* The time and input of past state j (j = 1: s_{n-1} at t). */
 static const double *past_input(const rnn_cell *c, double t, size_t j, const double *u,
                                 double *buf, double *tj)
@@ -307,11 +302,14 @@ static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u
     return c->inner->type->ode_vjp(c->inner, t, s, u, g + n - m1, gs, gtheta);
 }
 
-/* ---- the family: built on first use, cached ---- */
+/* ---- the family: built on first use, cached (cells/family.c) ---- */
 
-#define MAX_MS_TYPES 128
-static ms_type *cache[MAX_MS_TYPES];
-static size_t n_cache;
+static const char FAMILY[] = "ms";
+
+typedef struct {
+    const rnn_multistep_method *M;
+    const rnn_cell_type *base;
+} ms_key;
 
 static void build(ms_type *r, const rnn_cell_type *base, const rnn_multistep_method *M)
 {
@@ -353,13 +351,28 @@ static void build(ms_type *r, const rnn_cell_type *base, const rnn_multistep_met
     t->n_hypers = base->n_hypers;
     t->work_size = work_size;
     t->derived_size = derived_size;
-    t->check = base->check ? check : NULL;
+    t->check = NULL; /* rnn_cell_* checks the base cell's joint constraints on c->inner */
     t->step = step;
     t->step_jacobian = step_jacobian;
     t->step_vjp = base->ode_vjp ? step_vjp : NULL;
     t->ode_rhs = ode_rhs;
     t->ode_jacobian = ode_jacobian;
     t->ode_vjp = base->ode_vjp ? ode_vjp : NULL;
+}
+
+static int same(const rnn_cell_type *t, const void *key)
+{
+    const ms_key *k = key;
+    return ((const ms_type *)t)->M == k->M && t->base == k->base;
+}
+
+static rnn_cell_type *make(const void *key)
+{
+    const ms_key *k = key;
+    ms_type *r = calloc(1, sizeof *r);
+    if (r)
+        build(r, k->base, k->M);
+    return r ? &r->type : NULL;
 }
 
 const rnn_cell_type *rnn_ms_type(const char *method, const char *cell, char *msg, size_t len)
@@ -382,23 +395,9 @@ const rnn_cell_type *rnn_ms_type(const char *method, const char *cell, char *msg
                  base->name, base->history);
         return NULL;
     }
-    const rnn_cell_type *found = NULL;
-#pragma omp critical(rnn_cell_family)
-    {
-        for (size_t i = 0; i < n_cache && !found; i++)
-            if (cache[i]->M == M && cache[i]->type.base == base)
-                found = &cache[i]->type;
-        if (!found && n_cache < MAX_MS_TYPES) {
-            ms_type *r = calloc(1, sizeof *r);
-            if (r) {
-                build(r, base, M);
-                cache[n_cache++] = r;
-                found = &r->type;
-            }
-        }
-    }
+    ms_key key = {M, base};
+    const rnn_cell_type *found = rnn_family_intern(FAMILY, same, make, &key);
     if (!found)
-        snprintf(msg, len, "cannot build ms:%s:%s (out of memory or more than %d ms: types)",
-                 method, cell, MAX_MS_TYPES);
+        snprintf(msg, len, "cannot build ms:%s:%s (out of memory)", method, cell);
     return found;
 }

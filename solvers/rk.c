@@ -72,11 +72,6 @@ static size_t derived_size(const rnn_cell_type *t, size_t m, size_t d)
     return (S + 2) * n * n + 2 * S * n + S * d;
 }
 
-static int check(const rnn_cell *c, char *msg, size_t len)
-{
-    return c->inner->type->check ? c->inner->type->check(c->inner, msg, len) : RNN_OK;
-}
-
 /* The input at stage i: from the bound signal, or u held over the step. */
 static const double *stage_input(const rnn_cell *c, double t, double ci, const double *u,
                                  double *buf)
@@ -214,11 +209,14 @@ static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u
     return c->inner->type->ode_vjp(c->inner, t, s, u, g, gs, gtheta);
 }
 
-/* ---- the family: built on first use, cached ------------------------------------------------ */
+/* ---- the family: built on first use, cached (cells/family.c) ---------------------------------- */
 
-#define MAX_RK_TYPES 256
-static rk_type *cache[MAX_RK_TYPES];
-static size_t n_cache;
+static const char FAMILY[] = "rk";
+
+typedef struct {
+    const rnn_tableau *tab;
+    const rnn_cell_type *base;
+} rk_key;
 
 static void build(rk_type *r, const rnn_cell_type *base, const rnn_tableau *T)
 {
@@ -253,7 +251,7 @@ static void build(rk_type *r, const rnn_cell_type *base, const rnn_tableau *T)
     t->n_hypers = base->n_hypers;
     t->work_size = work_size;
     t->derived_size = derived_size;
-    t->check = base->check ? check : NULL;
+    t->check = NULL; /* rnn_cell_* checks the base cell's joint constraints on c->inner */
     t->init = NULL; /* rnn_cell_init seeds the base cell (shared parameters) */
     t->step = step;
     t->step_jacobian = step_jacobian;
@@ -263,6 +261,21 @@ static void build(rk_type *r, const rnn_cell_type *base, const rnn_tableau *T)
     t->ode_jvp = base->ode_jvp ? ode_jvp : NULL;
     t->ode_vjp = base->ode_vjp ? ode_vjp : NULL;
     r->tab = T;
+}
+
+static int same(const rnn_cell_type *t, const void *key)
+{
+    const rk_key *k = key;
+    return ((const rk_type *)t)->tab == k->tab && t->base == k->base;
+}
+
+static rnn_cell_type *make(const void *key)
+{
+    const rk_key *k = key;
+    rk_type *r = calloc(1, sizeof *r);
+    if (r)
+        build(r, k->base, k->tab);
+    return r ? &r->type : NULL;
 }
 
 const rnn_cell_type *rnn_rk_type(const char *tableau, const char *cell, char *msg, size_t len)
@@ -289,23 +302,9 @@ const rnn_cell_type *rnn_rk_type(const char *tableau, const char *cell, char *ms
                  base->history);
         return NULL;
     }
-    const rnn_cell_type *found = NULL;
-#pragma omp critical(rnn_cell_family)
-    {
-        for (size_t i = 0; i < n_cache && !found; i++)
-            if (cache[i]->tab == T && cache[i]->type.base == base)
-                found = &cache[i]->type;
-        if (!found && n_cache < MAX_RK_TYPES) {
-            rk_type *r = calloc(1, sizeof *r);
-            if (r) {
-                build(r, base, T);
-                cache[n_cache++] = r;
-                found = &r->type;
-            }
-        }
-    }
+    rk_key key = {T, base};
+    const rnn_cell_type *found = rnn_family_intern(FAMILY, same, make, &key);
     if (!found)
-        snprintf(msg, len, "cannot build rk:%s:%s (out of memory or more than %d rk: types)",
-                 tableau, cell, MAX_RK_TYPES);
+        snprintf(msg, len, "cannot build rk:%s:%s (out of memory)", tableau, cell);
     return found;
 }
