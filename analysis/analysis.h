@@ -157,8 +157,9 @@ void rnn_lyap_result_free(rnn_lyap_result *r);
 int rnn_lyap_spectrum(const rnn_cell *c, const rnn_input *in, const double *s0,
                       const rnn_lyap_opts *o, rnn_lyap_result *r, char *msg, size_t len);
 
-/* The largest exponent from two trajectories d0 apart, renormalised to d0 every step
- * (Benettin's two-trajectory method); the interval is over time blocks as above. */
+/* The largest exponent from two trajectories d apart, renormalised to d = d0 max(1, |s|_2)
+ * every step (Benettin's two-trajectory method; relative to the state so that a growing state
+ * does not round the separation away); the interval is over time blocks as above. */
 int rnn_lyap_two_trajectory(const rnn_cell *c, const rnn_input *in, const double *s0,
                             const rnn_lyap_opts *o, double d0, double *lambda, double *ci_lo,
                             double *ci_hi, char *msg, size_t len);

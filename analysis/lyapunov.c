@@ -10,8 +10,8 @@
  * Sum rule (k = n): prod_t det J_t = det(Q_T R) / det Q_0, so sum_i lambda_i equals the mean of
  * log |det J_t| over the same steps (computed independently by LU when with_det is set).
  *
- * Two trajectories (Benettin's original method): s and s + d0 v, renormalised to distance d0
- * after every step; the mean log of the stretching is the largest exponent.
+ * Two trajectories (Benettin's original method): s and s + d v, renormalised to distance
+ * d = d0 max(1, |s|) after every step; the mean log of the stretching is the largest exponent.
  *
  * Continuous: s' = f(s, t), Y' = J(s, t) Y (Y n x k) by CVODE over intervals of length
  * `interval`, Y re-orthonormalised after each; exponents per unit time.
@@ -341,8 +341,12 @@ int rnn_lyap_two_trajectory(const rnn_cell *c, const rnn_input *in, const double
     rnn_fill_gaussian(g, 1.0, n, tmp);
     gsl_rng_free(g);
     double nv = cblas_dnrm2((int)n, tmp, 1);
+    /* The separation is d0 relative to the state's size (d0 absolute while |s| <= 1): it must
+     * stay far above the rounding of the states, eps |s|, also along a trajectory that grows
+     * (a cell whose linear part is unstable, e.g. the Lipschitz RNN at [LR]'s initialisation). */
+    double dcur = d0 * fmax(1.0, cblas_dnrm2((int)n, s, 1));
     for (size_t i = 0; i < n; i++)
-        p[i] = s[i] + d0 * tmp[i] / nv;
+        p[i] = s[i] + dcur * tmp[i] / nv;
     memset(blk, 0, o->blocks * sizeof(double));
     const double dt = rnn_cell_dt(c);
     const size_t total_steps = o->transient + o->steps;
@@ -371,13 +375,14 @@ int rnn_lyap_two_trajectory(const rnn_cell *c, const rnn_input *in, const double
             rc = RNN_ENONFINITE;
             break;
         }
+        const double l = log(dist / dcur);
+        dcur = d0 * fmax(1.0, cblas_dnrm2((int)n, tmp, 1));
         for (size_t i = 0; i < n; i++) {
             s[i] = tmp[i];
-            p[i] = tmp[i] + (d0 / dist) * (tmp2[i] - tmp[i]);
+            p[i] = tmp[i] + (dcur / dist) * (tmp2[i] - tmp[i]);
         }
         if (t > o->transient) {
             size_t j = t - o->transient - 1;
-            double l = log(dist / d0);
             blk[block_of(j, o->steps, o->blocks)] += l;
             total += l;
         }

@@ -228,6 +228,9 @@ extern const rnn_cell_type *const rnn_cell_lstm;           /* lstm.c */
 extern const rnn_cell_type *const rnn_cell_gru;            /* gru.c */
 extern const rnn_cell_type *const rnn_cell_unicornn;       /* unicornn.c */
 extern const rnn_cell_type *const rnn_cell_lem;            /* lem.c */
+extern const rnn_cell_type *const rnn_cell_unitary;        /* unitary.c */
+extern const rnn_cell_type *const rnn_cell_lipschitz;      /* lipschitz.c */
+extern const rnn_cell_type *const rnn_cell_fastrnn;        /* fastrnn.c */
 /* The exact inverse of one unicornn step (the two shears undone): s_prev with
  * Phi(s_prev, u, t) = s_n to round-off; RNN_EINVAL if c is not a unicornn cell. */
 int rnn_unicornn_step_back(const rnn_cell *c, double t, const double *s_n, const double *u,

@@ -10,7 +10,8 @@
     {                                                                                \
         rnn_cell_tanh, rnn_cell_antisym, rnn_cell_antisym_gated, rnn_cell_cornn,     \
             rnn_cell_cornn_explicit, rnn_cell_lstm, rnn_cell_gru, rnn_cell_unicornn,  \
-            rnn_cell_lem, rnn_cell_linear, rnn_cell_qunn,                            \
+            rnn_cell_lem, rnn_cell_linear, rnn_cell_qunn, rnn_cell_unitary,          \
+            rnn_cell_lipschitz, rnn_cell_fastrnn,                                    \
     }
 
 size_t rnn_registry_count(void)

@@ -98,6 +98,10 @@ int rnn_check_lyap_classical(const rnn_check_ctx *, const rnn_cell_type *, rnn_c
 rnn_ode rnn_lorenz_ode(void);
 /* fixedpoint.c */
 int rnn_check_fixedpoint_kinsol(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* odernn_extended_b.c */
+int rnn_check_unitary_is_midpoint(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_lipschitz_numerical_range(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_fastrnn_is_euler(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* odernn_extended_c.c */
 int rnn_check_unicornn_volume(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_unicornn_reversible(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
