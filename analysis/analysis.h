@@ -48,23 +48,32 @@ typedef struct {
     double ref_rtol;    /* first reference tolerance (tightened if needed) */
     double min_ref_rtol;/* the tightest tolerance to try */
     double ref_margin;  /* the reference must be this many times more accurate: 1000 */
+    rnn_cvode_method ref_method; /* CVODE's method: BDF (default) or Adams */
+    int ref_rk8pd;      /* 1: the reference is GSL rk8pd at fixed steps instead of CVODE (for
+                         * orders >= 3, whose fits need errors below CVODE's floor) */
+    int trim;           /* 1: finest levels whose error is below ref_margin x the reference's
+                         * error are left out (they measure the reference, not the cell) */
 } rnn_converge_opts;
 
 typedef struct {
-    size_t levels;
+    size_t levels;                               /* the levels used (after trimming) */
+    size_t levels_run;                           /* the levels computed: dt, err hold them all */
     double dt[RNN_CONVERGE_MAX_LEVELS], err[RNN_CONVERGE_MAX_LEVELS];
     double local_order[RNN_CONVERGE_MAX_LEVELS]; /* log2(E_k / E_{k+1}) */
     size_t fit_first, fit_last;                  /* the asymptotic range used by the fit */
     double order, order_stderr;
     double ref_rtol, ref_error;                  /* relative error estimate of the reference */
+    size_t ref_substeps;                         /* rk8pd: steps per output interval (else 0) */
     int ref_ok;                                  /* ref_error <= min E / ref_margin */
     rnn_cvode_stats ref_stats;
 } rnn_converge_result;
 
 void rnn_converge_opts_default(rnn_converge_opts *o); /* t_end 4, n0 40, 7 levels, 1e-10 .. 1e-13 */
-/* The defaults for an integrator of order p: for p >= 3, 6 levels from a coarser dt_0, so that
- * the smallest error stays above the reference's (t_end 4; n0 10, 4, 2 for p = 3, 4, >= 5). */
-void rnn_converge_opts_for_order(rnn_converge_opts *o, int p);
+/* The defaults for an integrator of order p: for p <= 2 the defaults (CVODE reference); for
+ * p >= 3 dt_0 = 2 and 11 levels against the rk8pd reference, trimmed where the error reaches
+ * the reference's (docs/theory/odernn-family.md §1); a cell with h > 1 past states (history)
+ * starts with n0 >= 4 h. */
+void rnn_converge_opts_for_order(rnn_converge_opts *o, int p, size_t history);
 
 /* E(dt) = max_n ||s_n - s(t_n)||_inf / max_n ||s(t_n)||_inf over the levels, with the cell's
  * step size set to each dt (restored after), and the fitted order over the asymptotic

@@ -27,6 +27,13 @@
 #include <string.h>
 #include "analysis.h"
 
+/* rk8pd reference: the largest first step, and how many doublings of the step count to try.
+ * At h = 0.02 the Prince–Dormand 8(9) error on the cells' ODEs is already at rounding
+ * (measured: sub 1 -> 2 differ by ~1e-15 at h = 1/64 for tanh and cornn, m = 16); the
+ * doublings are for ODEs with faster rates. */
+#define RK8_H0 0.02
+#define RK8_MAX_REFINE 4
+
 void rnn_converge_opts_default(rnn_converge_opts *o)
 {
     o->t_end = 4.0;
@@ -35,18 +42,36 @@ void rnn_converge_opts_default(rnn_converge_opts *o)
     o->ref_rtol = 1e-10;
     o->min_ref_rtol = 1e-13;
     o->ref_margin = 1000.0;
+    o->ref_method = RNN_CVODE_BDF;
+    o->ref_rk8pd = 0;
+    o->trim = 0;
 }
 
-void rnn_converge_opts_for_order(rnn_converge_opts *o, int p)
+void rnn_converge_opts_for_order(rnn_converge_opts *o, int p, size_t history)
 {
     rnn_converge_opts_default(o);
-    if (p <= 2)
+    if (p <= 2) {
+        /* CVODE (THEORY.md's reference for order.*) and 10 levels, trimmed where the error
+         * meets 1000x CVODE's: methods whose asymptotic range starts late (leapfrog on a
+         * dissipative ODE, docs/theory/odernn-family.md §5) still get resolved levels. */
+        o->levels = 10;
+        o->trim = 1;
         return;
-    /* E ~ C dt^p spans 2^(pK) over K halvings; the smallest E must stay 1000x above the
-     * reference's error (~1e-12 at rtol 1e-13), the largest inside the asymptotic range
-     * (~1e-2). K = 5 (6 levels, THEORY.md's minimum) and a coarser start for higher p. */
-    o->levels = 6;
-    o->n0 = p == 3 ? 10 : p == 4 ? 4 : 2;
+    }
+    /* E ~ C dt^p spans 2^(pK) over K halvings, and the fit needs the asymptotic ones: for
+     * p >= 4 they lie between ~1e-5 and ~1e-12, below CVODE's floor (~1e-12 at rtol 1e-13).
+     * rk8pd reaches ~1e-15; from a coarse dt_0 = 2 the halvings run until the error meets
+     * 1000x the reference's (trim), so each method gets the levels its error constant allows. */
+    o->n0 = 2;
+    o->levels = 11;
+    /* a cell holding h past states starts from h reference states: the coarsest level needs
+     * steps of its own beyond them (dt_0 = t_end / n0, so n0 stays a power of two) */
+    while (o->n0 < 4 * history && o->levels > 6) {
+        o->n0 *= 2;
+        o->levels--; /* the same finest step, dt = 2^-9 */
+    }
+    o->ref_rk8pd = 1;
+    o->trim = 1;
 }
 
 static double max_abs(size_t n, const double *x)
@@ -69,9 +94,9 @@ static double traj_rel_diff(size_t nt, size_t n, const double *A, const double *
     return den > 0 ? num / den : num;
 }
 
-static int reference(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
-                     const double *times, double rtol, double *S, rnn_cvode_stats *st,
-                     char *msg, size_t len)
+static int reference_cvode(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
+                           const double *times, rnn_cvode_method method, double rtol, double *S,
+                           rnn_cvode_stats *st, char *msg, size_t len)
 {
     rnn_cell_ode_ctx ctx;
     rnn_ode ode;
@@ -80,11 +105,51 @@ static int reference(const rnn_cell *c, const rnn_input *in, const double *s0, s
         return rc;
     rnn_cvode_opts o;
     rnn_cvode_opts_default(&o);
+    o.method = method;
     o.rtol = rtol;
     o.atol = rtol * 1e-2; /* states are O(1): keep the absolute floor below the relative one */
     o.max_steps = 1000000;
     rc = rnn_cvode_solve(&ode, 0.0, s0, nt, times, S, &o, st, msg, len);
     rnn_cell_ode_unbind(&ctx);
+    return rc;
+}
+
+static int reference_rk8pd(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
+                           const double *times, size_t sub, double *S, char *msg, size_t len)
+{
+    rnn_cell_ode_ctx ctx;
+    rnn_ode ode;
+    int rc = rnn_cell_ode_bind(c, in, &ctx, &ode);
+    if (rc != RNN_OK)
+        return rc;
+    rc = rnn_rk8pd_solve(&ode, 0.0, s0, nt, times, sub, S, msg, len);
+    rnn_cell_ode_unbind(&ctx);
+    return rc;
+}
+
+/* Refinement r of the reference: CVODE at rtol ref_rtol 10^-r, or rk8pd with sub0 2^r steps
+ * per output interval; `loose` is refinement r, `tight` refinement r + 1. */
+static int reference_pair(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
+                          const double *times, const rnn_converge_opts *o, size_t sub0, int r,
+                          double *loose, double *tight, rnn_converge_result *res, char *msg,
+                          size_t len)
+{
+    if (o->ref_rk8pd) {
+        size_t sub = sub0 << r;
+        int rc = reference_rk8pd(c, in, s0, nt, times, sub, loose, msg, len);
+        if (rc == RNN_OK)
+            rc = reference_rk8pd(c, in, s0, nt, times, 2 * sub, tight, msg, len);
+        res->ref_rtol = 0;
+        res->ref_substeps = 2 * sub;
+        return rc;
+    }
+    double rtol = o->ref_rtol * pow(10.0, -r);
+    int rc = reference_cvode(c, in, s0, nt, times, o->ref_method, rtol, loose, NULL, msg, len);
+    if (rc == RNN_OK)
+        rc = reference_cvode(c, in, s0, nt, times, o->ref_method, rtol / 10, tight,
+                             &res->ref_stats, msg, len);
+    res->ref_rtol = rtol / 10;
+    res->ref_substeps = 0;
     return rc;
 }
 
@@ -115,7 +180,7 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
         return RNN_EINVAL;
     }
     memset(r, 0, sizeof *r);
-    r->levels = o->levels;
+    r->levels = r->levels_run = o->levels;
     const size_t K = o->levels - 1, nf = o->n0 << K; /* steps at the finest level */
     const double dt_saved = rnn_cell_dt(c);
     double *times = malloc((nf + 1) * sizeof(double));
@@ -132,18 +197,27 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
     double *ref_loose = ref, *ref_tight = ref + (nf + 1) * n;
     for (size_t i = 0; rc == RNN_OK && i <= nf; i++)
         times[i] = o->t_end * (double)i / (double)nf;
-    double rtol = o->ref_rtol;
-    double min_err = INFINITY;
-    for (;;) {
+    /* rk8pd: start from steps of at most RK8_H0 (rounding-level error on O(1) rates). */
+    const double fine_dt = o->t_end / (double)nf;
+    const size_t sub0 = fine_dt > RK8_H0 ? (size_t)ceil(fine_dt / RK8_H0) : 1;
+    double min_err = INFINITY, prev_ref_error = INFINITY;
+    for (int refine = 0;; refine++) {
         if (rc == RNN_OK)
-            rc = reference(c, in, s0, nf + 1, times, rtol, ref_loose, NULL, msg, len);
-        if (rc == RNN_OK)
-            rc = reference(c, in, s0, nf + 1, times, rtol / 10, ref_tight, &r->ref_stats, msg, len);
+            rc = reference_pair(c, in, s0, nf + 1, times, o, sub0, refine, ref_loose, ref_tight,
+                                r, msg, len);
         if (rc != RNN_OK)
             break;
-        r->ref_rtol = rtol / 10;
         r->ref_error = traj_rel_diff(nf + 1, n, ref_loose, ref_tight);
+        const int last = o->ref_rk8pd ? refine + 1 >= RK8_MAX_REFINE
+                                      : r->ref_rtol < o->min_ref_rtol * 1.0000001;
+        /* Trimming: refine the reference first, while its error still falls (rounding stops
+         * it), then run the levels once, stopping at the first the reference cannot resolve. */
+        const int stalled = refine > 0 && r->ref_error > 0.5 * prev_ref_error;
+        prev_ref_error = r->ref_error;
+        if (o->trim && !last && !stalled)
+            continue;
         min_err = INFINITY;
+        r->levels_run = 0;
         for (size_t k = 0; k <= K && rc == RNN_OK; k++) {
             size_t nk = o->n0 << k, stride = (size_t)1 << (K - k);
             r->dt[k] = o->t_end / (double)nk;
@@ -167,19 +241,26 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
                 den = fmax(den, max_abs(n1, sr));
             }
             r->err[k] = den > 0 ? num / den : num;
-            min_err = fmin(min_err, r->err[k]);
+            r->levels_run = k + 1;
+            if (o->trim && r->ref_error * o->ref_margin > r->err[k] && k >= 3)
+                break; /* finer levels would measure the reference, not the cell */
         }
         if (rc != RNN_OK)
             break;
+        /* Trimmed: the levels down to the last one still resolved by the reference. */
+        r->levels = r->levels_run;
+        while (o->trim && r->levels > 3 && r->ref_error * o->ref_margin > r->err[r->levels - 1])
+            r->levels--;
+        for (size_t k = 0; k < r->levels; k++)
+            min_err = fmin(min_err, r->err[k]);
         r->ref_ok = r->ref_error * o->ref_margin <= min_err;
-        if (r->ref_ok || rtol / 10 < o->min_ref_rtol * 1.0000001)
+        if (r->ref_ok || last || o->trim)
             break;
-        rtol /= 10;
     }
     rnn_cell_set_dt(c, dt_saved);
     rnn_cell_bind_signal(c, bound);
     if (rc == RNN_OK) {
-        for (size_t k = 0; k <= K; k++)
+        for (size_t k = 0; k < r->levels; k++)
             if (!(r->err[k] > 0)) {
                 snprintf(msg, len, "converge: %s has zero error at dt = %g (the ODE is trivial "
                          "for this input?); no order can be fitted", c->type->name, r->dt[k]);

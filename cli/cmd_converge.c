@@ -16,11 +16,13 @@ int cmd_converge(cli_opts *o)
     /* Levels and n0 not given: the defaults for the cell's order (higher orders start coarser,
      * so that the finest error stays above the reference's). */
     rnn_converge_opts def;
-    rnn_converge_opts_for_order(&def, c->type->order);
+    rnn_converge_opts_for_order(&def, c->type->order, c->type->history);
     if (!o->levels_given)
         o->conv.levels = def.levels;
     if (!o->n0_given)
         o->conv.n0 = def.n0;
+    o->conv.ref_rk8pd = o->reference < 0 ? def.ref_rk8pd : o->reference;
+    o->conv.trim = !o->levels_given && !o->n0_given ? def.trim : 0;
     /* hold/linear sequences are sampled at the coarsest step, so every level sees the same signal */
     rnn_cell_set_dt(c, o->conv.t_end / (double)o->conv.n0);
     rnn_input *in = NULL;
@@ -54,8 +56,13 @@ int cmd_converge(cli_opts *o)
             cJSON_AddItemToArray(lv, l);
         }
         cJSON *ref = cJSON_AddObjectToObject(root, "reference");
-        cJSON_AddStringToObject(ref, "solver", "CVODE BDF, analytic dense Jacobian");
-        cJSON_AddNumberToObject(ref, "rtol", r.ref_rtol);
+        if (o->conv.ref_rk8pd) {
+            cJSON_AddStringToObject(ref, "solver", "GSL rk8pd, fixed steps");
+            cJSON_AddNumberToObject(ref, "substeps", (double)r.ref_substeps);
+        } else {
+            cJSON_AddStringToObject(ref, "solver", "CVODE BDF, analytic dense Jacobian");
+            cJSON_AddNumberToObject(ref, "rtol", r.ref_rtol);
+        }
         cJSON_AddNumberToObject(ref, "error_estimate", r.ref_error);
         cJSON_AddBoolToObject(ref, "accurate_enough", r.ref_ok);
         cJSON_AddNumberToObject(ref, "steps", (double)r.ref_stats.steps);
@@ -74,8 +81,16 @@ int cmd_converge(cli_opts *o)
         for (size_t k = 0; k < r.levels; k++)
             printf("%-12.6g %-12.4e %-12.4f %s\n", r.dt[k], r.err[k], r.local_order[k],
                    k >= r.fit_first && k <= r.fit_last ? "yes" : "no");
-        printf("order %.4f +- %.4f (expected %d); reference rtol %g, its error %.2e (%s)\n", r.order,
-               r.order_stderr, c->type->order, r.ref_rtol, r.ref_error,
+        char ref[64];
+        if (o->conv.ref_rk8pd)
+            snprintf(ref, sizeof ref, "rk8pd at %zu steps per output interval", r.ref_substeps);
+        else
+            snprintf(ref, sizeof ref, "CVODE BDF at rtol %g", r.ref_rtol);
+        if (r.levels_run > r.levels)
+            printf("(dt = %g: error %.4e, below 1000x the reference's error; halving stopped)\n",
+                   r.dt[r.levels], r.err[r.levels]);
+        printf("order %.4f +- %.4f (expected %d); reference %s, its error %.2e (%s)\n", r.order,
+               r.order_stderr, c->type->order, ref, r.ref_error,
                r.ref_ok ? "at least 1000x below the smallest error" : "NOT 1000x below the smallest error");
     }
     free(s0);

@@ -61,14 +61,22 @@ static const cli_command commands[] = {
      1, cmd_reference},
     {"converge", "error against dt and the fitted order",
      "odernn converge CELL [options]\n\nGlobal error E(dt) = max_n |s_n - s(t_n)|_inf / max_n |s(t_n)|_inf on [0, t_end] for\n"
-     "dt = t_end / (n0 2^k), k = 0..levels-1, against CVODE (tightened until it is 1000x more\n"
-     "accurate than the finest run), and the least-squares order over the asymptotic range.\n\n"
-     "  --levels L          number of step sizes (default 7, or 6 for order >= 3; 3..16)\n"
-     "  --n0 N              steps at the coarsest level (default 40; for order 3, 4, >= 5:\n"
-     "                      10, 4, 2, so that the finest error stays above the reference's)\n"
-     "  --t-end T           horizon (default 4)\n" COMMON_HELP,
+     "dt = t_end / (n0 2^k), k = 0..levels-1, against a reference (CVODE, or rk8pd for order >= 3;\n"
+     "refined until it is 1000x more accurate than the finest level used), and the least-squares\n"
+     "order over the asymptotic range.\n\n"
+     "  --levels L          number of step sizes (default 10 for order <= 2, 11 for order >= 3\n"
+     "                      (fewer for cells with past states); 3..16). Without --levels and\n"
+     "                      --n0, the halving stops at the first level whose error is below\n"
+     "                      1000x the reference's: finer levels would measure the reference\n"
+     "  --n0 N              steps at the coarsest level (default 40 for order <= 2; 2 for order\n"
+     "                      >= 3, more for cells with past states)\n"
+     "  --t-end T           horizon (default 4)\n"
+     "  --reference R       cvode (BDF, tightened to rtol 1e-13) | rk8pd (GSL Prince-Dormand\n"
+     "                      8(9) at fixed steps, doubled until 1000x accurate enough; reaches\n"
+     "                      rounding where CVODE cannot). Default: cvode for order <= 2, rk8pd\n"
+     "                      for order >= 3 (smooth inputs; use cvode for stiff ODEs)\n" COMMON_HELP,
      "--hidden --input-dim --input --s0 --seed --set --load-params --save-params --json --levels "
-     "--n0 --t-end",
+     "--n0 --t-end --reference",
      1, cmd_converge},
     {"spectrum", "eigenvalues of the step / ODE Jacobian",
      "odernn spectrum CELL [options]\n\nEigenvalues (LAPACK dgeev) and singular values of the step Jacobian ds_n/ds_{n-1} and\n"
@@ -282,6 +290,13 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             rc = parse_double(name, v, 0, &o->cvode.rtol);
         } else if (!strcmp(name, "--atol")) {
             rc = parse_double(name, v, 0, &o->cvode.atol);
+        } else if (!strcmp(name, "--reference")) {
+            if (!strcmp(v, "cvode"))
+                o->reference = 0;
+            else if (!strcmp(v, "rk8pd"))
+                o->reference = 1;
+            else
+                rc = cli_error(EXIT_USAGE, "unknown --reference '%s' (allowed: cvode, rk8pd)", v);
         } else if (!strcmp(name, "--method")) {
             if (!strcmp(v, "bdf"))
                 o->cvode.method = RNN_CVODE_BDF;
@@ -382,7 +397,7 @@ int main(int argc, char **argv)
         cli_opts o = {.m = 32, .d = 1, .input = RNN_INPUT_SINES, .steps = 100, .seed = 1,
                       .s0_random = 1, .tier = RNN_TIER_STANDARD, .which = "both",
                       .transient = 1000, .reorth = 1, .blocks = 10, .seeds = 1, .mode = "tangent",
-                      .per_decade = 20, .metric = "ftle-max", .out_dir = "results"};
+                      .per_decade = 20, .metric = "ftle-max", .out_dir = "results", .reference = -1};
         /* Commands whose natural horizon is longer than simulate's 100 steps. */
         if (!strcmp(commands[i].name, "lyapunov"))
             o.steps = 10000;

@@ -225,7 +225,7 @@ int rnn_order_study(const rnn_check_ctx *ctx, const rnn_cell_type *type, int p,
     }
     rnn_cell_random_state(c, rnn_seed_derive(ctx->seed, "order:s0", 0), 0.5, s0);
     rnn_converge_opts o;
-    rnn_converge_opts_for_order(&o, p);
+    rnn_converge_opts_for_order(&o, p, type->history);
     rnn_converge_result res;
     int rc = rnn_converge(c, in, s0, &o, &res, msg, len);
     rnn_cell_free(c);

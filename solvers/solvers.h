@@ -55,6 +55,12 @@ typedef struct {
 
 void rnn_cvode_opts_default(rnn_cvode_opts *o); /* BDF, dense, rtol 1e-8, atol 1e-10 */
 
+/* The second reference (rk8pd.c): GSL's Prince–Dormand 8(9) at a fixed step, sub equal steps per
+ * output interval (the first interval runs from t0 to times[0]); S is nt x n. For smooth,
+ * non-stiff ODEs it reaches rounding where CVODE cannot; compare sub and 2 sub for its error. */
+int rnn_rk8pd_solve(const rnn_ode *ode, double t0, const double *s0, size_t nt,
+                    const double *times, size_t sub, double *S, char *msg, size_t len);
+
 /* Integrates from (t0, s0) and writes s(t_out[k]) to S[k * n] for k < n_out; the t_out
  * must be >= t0 and non-decreasing. Stops and restarts at the problem's knots. On failure,
  * msg says which call failed, CVODE's reason, the problem and the time; returns

@@ -292,3 +292,31 @@ Test(analysis, cornn_energy_helpers_by_hand_m2)
     cr_assert_leq(fabs(dE - id), 1e-13 * rnn_cornn_energy(m, gamma, s), "IMEX identity: dE %.17g, rhs %.17g", dE, id);
     rnn_cell_free(c);
 }
+
+/* Trimming (the order-aware defaults): the halving stops at the first level the reference cannot
+ * resolve, and every level used is 1000x above the reference's error. rk:rk4:tanh from dt_0 = 2
+ * reaches rk8pd's rounding floor (~1e-15) near dt = 2^-9, and its fitted order is 4. */
+Test(analysis, converge_trims_to_the_reference)
+{
+    char msg[512] = "";
+    const rnn_cell_type *T = rnn_rk_type("rk4", "tanh", msg, sizeof msg);
+    cr_assert_not_null(T, "%s", msg);
+    rnn_cell *c = rnn_cell_alloc(T, 8, 2, 2);
+    rnn_input *in = rnn_input_alloc_sines(2, 6);
+    double s0[8];
+    rnn_cell_random_state(c, 7, 0.5, s0);
+    rnn_converge_opts o;
+    rnn_converge_opts_for_order(&o, 4, 1);
+    cr_assert(o.trim && o.ref_rk8pd, "order 4: rk8pd reference, trimmed");
+    o.levels = 14; /* far past the floor: trimming must stop it */
+    rnn_converge_result r;
+    cr_assert_eq(rnn_converge(c, in, s0, &o, &r, msg, sizeof msg), RNN_OK, "%s", msg);
+    cr_assert_lt(r.levels, o.levels, "trimmed: %zu of %zu levels", r.levels, o.levels);
+    cr_assert_geq(r.levels, 6, "at least 6 levels (K >= 5) resolved");
+    for (size_t k = 0; k < r.levels; k++)
+        cr_assert_geq(r.err[k], o.ref_margin * r.ref_error, "level %zu resolved", k);
+    cr_assert(r.ref_ok, "reference ok on the levels used");
+    cr_assert_leq(fabs(r.order - 4.0), ORDER_TOL, "fitted order %.4f", r.order);
+    rnn_input_free(in);
+    rnn_cell_free(c);
+}

@@ -296,7 +296,7 @@ Test(extended_b, class_fields_and_tableaux)
 
 Test(extended_b, checks_pass)
 {
-    const rnn_check_ctx ctx = {RNN_TIER_QUICK, 1};
+    const rnn_check_ctx ctx = {RNN_TIER_QUICK, 1, NULL};
     int (*fns[])(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *) = {
         rnn_check_unitary_is_midpoint, rnn_check_lipschitz_numerical_range,
         rnn_check_fastrnn_is_euler};
