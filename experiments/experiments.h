@@ -98,6 +98,8 @@ int rnn_check_lyap_classical(const rnn_check_ctx *, const rnn_cell_type *, rnn_c
 rnn_ode rnn_lorenz_ode(void);
 /* fixedpoint.c */
 int rnn_check_fixedpoint_kinsol(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+/* odernn_stability_gradients.c */
+int rnn_check_odernn_stability_gradients(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 /* odernn_extended_b.c */
 int rnn_check_unitary_is_midpoint(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
 int rnn_check_lipschitz_numerical_range(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);

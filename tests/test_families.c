@@ -15,6 +15,7 @@
 #include <string.h>
 #include "cell.h"
 #include "solvers.h"
+#include "experiments.h"
 
 #define M 5
 #define D 3
@@ -182,4 +183,20 @@ Test(families, family_types_are_cached)
     cr_assert_eq(find("rk:heun:linear"), find("rk:heun:linear"));
     cr_assert_eq(find("ms:ab2:linear"), find("ms:ab2:linear"));
     cr_assert_eq(find("linear"), rnn_cell_linear);
+}
+
+/* odernn.stability-predicts-gradients on two tableaux whose regions differ (Euler: the disc
+ * |1 + z| <= 1; RK4: x_R = 2.785): the spectral prediction matches the measured tangent growth at
+ * every predicted point, with points on both sides, so the agreement is not vacuous. */
+Test(families, stability_predicts_gradients_euler_rk4)
+{
+    const char *tabs[] = {"euler", "rk4"};
+    for (size_t i = 0; i < 2; i++) {
+        const rnn_check_ctx ctx = {RNN_TIER_STANDARD, 1, tabs[i]};
+        rnn_check_result r;
+        memset(&r, 0, sizeof r);
+        cr_assert_eq(rnn_check_odernn_stability_gradients(&ctx, NULL, &r), RNN_OK, "%s", r.detail);
+        cr_assert(r.pass, "%s: %s", tabs[i], r.detail);
+        cr_assert_eq(r.measured, 1.0, "%s: every predicted point agrees: %s", tabs[i], r.detail);
+    }
 }
