@@ -16,7 +16,7 @@
  *   ODE Jacobian:  df/dh = diag((ht - h) z') W_z + diag(z ht') W (diag(r) + diag(h r') W_r)
  *                          - diag(z)
  *   step Jacobian: I + dt df/dh
- *   step VJP (g = dL/dh_n, G = dt g):
+ *   step VJP (g = dL/dh_n, G = dt g; the ODE VJP is the same with dt -> 1 and g -> 0 in "g - G z"):
  *       delta_z = G (ht - h) z',  delta_h = G z ht',  q = W^T delta_h,  delta_r = q h r'
  *       dL/dh = g - G z + q r + W_zr^T [delta_z; delta_r]
  *       dL/dW_zr += [delta_z; delta_r] h^T,  dL/dU_zr += [delta_z; delta_r] u^T,
@@ -156,12 +156,12 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* The VJP of s -> keep s + h f(s): the step with (h, keep) = (dt, 1), the ODE with (1, 0). */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g, double h,
+                double keep, double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m, d = c->d;
-    const double dt = c->hyper[DT];
+    const double dt = h;
     gru_ws w = gru_eval(c, 1, s, u);
     const double *z = w.zr, *r = w.zr + m;
     double *dzr = c->work + 4 * m, *dh = dzr + 2 * m, *q = dh + m;
@@ -173,7 +173,7 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     rnn_gemv_t(m, m, P(c, WH), dh, 0.0, q);
     for (size_t i = 0; i < m; i++) {
         dzr[m + i] = q[i] * s[i] * r[i] * (1.0 - r[i]);
-        gs[i] = g[i] - dt * g[i] * z[i] + q[i] * r[i];
+        gs[i] = keep * g[i] - dt * g[i] * z[i] + q[i] * r[i];
     }
     rnn_gemv_t(2 * m, m, P(c, WZR), dzr, 1.0, gs);
     rnn_ger(2 * m, m, dzr, s, gtheta + c->blocks[WZR].offset);
@@ -184,6 +184,21 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
         gtheta[c->blocks[BZR].offset + i] += dzr[i];
     for (size_t i = 0; i < m; i++)
         gtheta[c->blocks[BH].offset + i] += dh[i];
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, c->hyper[DT], 1.0, gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 1.0, 0.0, gs, gtheta);
     return RNN_OK;
 }
 
@@ -251,6 +266,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_gru = &type;

@@ -7,9 +7,10 @@
 
 /* Representative cells of the rk: and ms: families, checked like registered cells (jac.*,
  * vjp.*, order.*): every family code path (stages, past states, higher-order ODEs) on the
- * first-order cells, the one-state coRNN and a gated cell. */
+ * first-order cells, the one-state coRNN and gated cells (GRU: its ODE VJP). */
 static const char *const family_cells[] = {
     "rk:rk4:tanh", "rk:heun:cornn", "rk:kutta3:antisym_gated", "rk:bogacki_shampine_4_2_3:antisym",
+    "rk:heun:gru",
     "ms:ab2:tanh", "ms:ab3:cornn", "ms:leapfrog:antisym", "ms:diff2:tanh", "dense:2",
 };
 
