@@ -4,6 +4,8 @@
 #   make test     install what is missing, build, run the unit tests and the quick tier
 #   make asan     the unit tests and the quick tier under AddressSanitizer and UBSan
 #   make bench    benchmarks (not run by CI)
+#   make plots    the figures (gnuplot) into results/figures/, running the experiments whose
+#                 data are missing first
 #   make clean
 #
 # Library: build/libodernn.a from cells/, solvers/, analysis/.
@@ -19,7 +21,7 @@ OMPFLAGS = -fopenmp
 # GSL without its own CBLAS: OpenBLAS provides cblas_* for both us and GSL.
 LDLIBS  = -lsundials_arkode -lsundials_kinsol -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
           -lsundials_sunlinsoldense -lsundials_sunlinsolspgmr -lsundials_generic \
-          -llapacke -lgsl -lopenblas -lcjson -lm
+          -llapacke -lgsl -lopenblas -lcjson -lreadline -lm
 
 BUILD   ?= build
 TIER    ?= standard
@@ -40,7 +42,7 @@ PROG     = $(BUILD)/odernn
 TESTS    = $(BUILD)/odernn-tests
 BENCH    = $(BUILD)/odernn-bench
 
-.PHONY: all deps verify test unit quick asan bench clean
+.PHONY: all deps verify test unit quick asan bench plots clean
 
 all: $(PROG)
 
@@ -82,6 +84,22 @@ asan:
 
 bench: $(BENCH)
 	./$(BENCH)
+
+# The figures: first the data that are missing (only those; a command this build lacks, e.g.
+# `odernn ntk`, is skipped with a note and so is its figure), then every figure in every format.
+RESULTS ?= results
+plots: $(PROG)
+	@./$(PROG) plot all --missing --data-dir $(RESULTS) | while read -r args; do \
+	    cmd=$${args%% *}; \
+	    if ./$(PROG) $$cmd --help >/dev/null 2>&1; then \
+	        echo "odernn $$args"; ./$(PROG) $$args || exit 1; \
+	    else \
+	        echo "note: 'odernn $$cmd' is not part of this build: its figure is skipped"; \
+	    fi; \
+	done
+	@for f in pdf png svg tex; do \
+	    ./$(PROG) plot all --format $$f --data-dir $(RESULTS) --out-dir $(RESULTS)/figures || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan

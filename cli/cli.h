@@ -43,7 +43,9 @@ typedef struct {
     size_t per_decade;       /* gradnorm: lags per decade (0: every step) */
     const char *x_spec, *y_spec, *metric; /* region */
     size_t threads;          /* region, experiment: OpenMP threads (0: the default) */
-    const char *out_dir;     /* experiment */
+    const char *out_dir;     /* experiment, plot */
+    const char *format, *data_dir; /* plot */
+    int missing;             /* plot: list the commands that make the missing data (flag) */
     /* verify */
     int tier;
     const char *only, *json_path, *report_path;
@@ -58,6 +60,9 @@ typedef struct {
     int needs_cell;
     int (*run)(cli_opts *o);
 } cli_command;
+
+/* The options every command starts from (main.c; the explorer starts from them too). */
+void cli_opts_default(cli_opts *o);
 
 /* Prints "odernn: <message>" to stderr and returns the status. */
 int cli_error(int status, const char *fmt, ...);
@@ -104,5 +109,12 @@ int cmd_gradnorm(cli_opts *o);   /* cmd_gradnorm.c */
 int cmd_energy(cli_opts *o);     /* cmd_energy.c */
 int cmd_region(cli_opts *o);     /* cmd_region.c */
 int cmd_experiment(cli_opts *o); /* cmd_experiment.c */
+int cmd_plot(cli_opts *o);       /* cmd_plot.c */
+int cmd_explore(cli_opts *o);    /* explore.c */
+/* 1 if NAME is a subcommand of this build (main.c). */
+int cli_has_command(const char *name);
+/* The --help text of 'odernn explore' (explore.c). */
+#define EXPLORE_HELP explore_help
+extern const char explore_help[];
 
 #endif

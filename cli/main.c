@@ -158,6 +158,21 @@ static const cli_command commands[] = {
      "  --seed S            the run's seed (default 1)\n"
      "  --threads N         OpenMP threads (default: all cores)\n",
      "--out-dir --seed --threads --json", 0, cmd_experiment},
+    {"plot", "draw the figures (gnuplot) from the experiments' data",
+     "odernn plot NAME|all|list [options]\n\nDraws a figure (plots/NAME.gp with the shared style plots/style.gp) from the CSV\n"
+     "files in the data folder, with gnuplot, into the output folder (written atomically; tex:\n"
+     "OUT/tex/NAME.tex with its NAME.pdf, labels typeset by LaTeX). Missing data: the figure is not\n"
+     "drawn and the message names the command that makes them (exit 2); 'all' draws the others\n"
+     "and skips optional figures whose command this build lacks, with a note.\n\n"
+     "  --format F          pdf (default) | png | svg | tex\n"
+     "  --data-dir D        the experiments' CSV files (default results)\n"
+     "  --out-dir D         output folder (default results/figures)\n"
+     "  --missing           print the odernn arguments that make the missing data, one per line\n"
+     "Environment: ODERNN_PLOTS (the scripts' folder; default ../plots next to the program),\n"
+     "GNUPLOT (the gnuplot program).\n",
+     "--format --data-dir --out-dir --missing", 0, cmd_plot},
+    {"explore", "interactive stability explorer (a REPL; scripts on stdin)",
+     EXPLORE_HELP, "", 0, cmd_explore},
     {"verify", "run the theorem checks",
      "odernn verify [options]\n\nRuns the checks of THEORY.md: one line per check, then 'N passed, N failed'.\n"
      "Exit status 1 if any check failed.\n\n"
@@ -170,6 +185,14 @@ static const cli_command commands[] = {
      "--tier --only --seed --json --report --list", 0, cmd_verify},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int cli_has_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return 1;
+    return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -225,7 +248,8 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             exit(EXIT_OK);
         }
         if (strncmp(a, "--", 2) != 0) {
-            if ((cmd->needs_cell || !strcmp(cmd->name, "experiment") || !strcmp(cmd->name, "classes")) && !o->cell) {
+            if ((cmd->needs_cell || !strcmp(cmd->name, "experiment") || !strcmp(cmd->name, "classes") ||
+                 !strcmp(cmd->name, "plot")) && !o->cell) {
                 o->cell = a; /* experiment: its name */
                 continue;
             }
@@ -239,7 +263,7 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         if (!allowed(cmd, name))
             return cli_error(EXIT_USAGE, "unknown option '%s' for 'odernn %s' (allowed: %s)", name,
                              cmd->name, cmd->options);
-        int flag = !strcmp(name, "--list") || !strcmp(name, "--ode") ||
+        int flag = !strcmp(name, "--list") || !strcmp(name, "--ode") || !strcmp(name, "--missing") ||
                    (!strcmp(name, "--json") && strcmp(cmd->name, "verify"));
         if (!flag) {
             v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -369,6 +393,12 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             rc = parse_size(name, v, 1, 1024, &o->threads);
         } else if (!strcmp(name, "--out-dir")) {
             o->out_dir = v;
+        } else if (!strcmp(name, "--format")) {
+            o->format = v;
+        } else if (!strcmp(name, "--data-dir")) {
+            o->data_dir = v;
+        } else if (!strcmp(name, "--missing")) {
+            o->missing = 1;
         }
         if (rc)
             return rc;
@@ -377,6 +407,17 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         return cli_error(EXIT_USAGE, "'odernn %s' needs a cell (one of: %s)", cmd->name,
                          rnn_registry_names());
     return 0;
+}
+
+void cli_opts_default(cli_opts *o)
+{
+    *o = (cli_opts){.m = 32, .d = 1, .input = RNN_INPUT_SINES, .steps = 100, .seed = 1,
+                    .s0_random = 1, .tier = RNN_TIER_STANDARD, .which = "both",
+                    .transient = 1000, .reorth = 1, .blocks = 10, .seeds = 1, .mode = "tangent",
+                    .per_decade = 20, .metric = "ftle-max", .out_dir = "results",
+                    .reference = -1};
+    rnn_cvode_opts_default(&o->cvode);
+    rnn_converge_opts_default(&o->conv);
 }
 
 int main(int argc, char **argv)
@@ -394,18 +435,16 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
-        cli_opts o = {.m = 32, .d = 1, .input = RNN_INPUT_SINES, .steps = 100, .seed = 1,
-                      .s0_random = 1, .tier = RNN_TIER_STANDARD, .which = "both",
-                      .transient = 1000, .reorth = 1, .blocks = 10, .seeds = 1, .mode = "tangent",
-                      .per_decade = 20, .metric = "ftle-max", .out_dir = "results", .reference = -1};
+        cli_opts o;
+        cli_opts_default(&o);
         /* Commands whose natural horizon is longer than simulate's 100 steps. */
         if (!strcmp(commands[i].name, "lyapunov"))
             o.steps = 10000;
         else if (!strcmp(commands[i].name, "gradnorm") || !strcmp(commands[i].name, "energy") ||
                  !strcmp(commands[i].name, "region"))
             o.steps = 1000;
-        rnn_cvode_opts_default(&o.cvode);
-        rnn_converge_opts_default(&o.conv);
+        else if (!strcmp(commands[i].name, "plot"))
+            o.out_dir = "results/figures";
         int rc = parse(&commands[i], argc - 2, argv + 2, &o);
         return rc ? rc : commands[i].run(&o);
     }

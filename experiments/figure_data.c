@@ -35,6 +35,25 @@
  *                        (sines, m = 32, 500 steps, 8 seeds) where max Re lambda > 1e-10 ||J||,
  *                        and where the step Jacobian's spectral radius exceeds 1, for gamma in
  *                        {0, 0.01, 0.1, 0.5, 1, 2}.
+ *   convergence          THEORY.md §3 order.<cell> as data: E(dt) against dt (rnn_converge, the
+ *                        defaults for the cell's order) for tanh, antisym, cornn, lstm, gru,
+ *                        rk:midpoint:tanh and rk:rk4:tanh, m = 8, with the fitted order and the
+ *                        line C dt^p through the fitted levels.
+ *   spectra              z = dt lambda_i(df/ds) at s_n, n = 0, 25, ..., 475, for the tanh and
+ *                        antisym ODEs under Euler (the cells) and RK4 (rk:rk4:), m = 32; and
+ *                        |R(z)| of each method's tableau on a grid around them
+ *                        (stability-regions.csv).
+ *   lyap-spectra         the full Lyapunov spectrum per unit time of tanh, antisym, cornn, lstm
+ *                        and gru (m = 16, 8 seeds, 1000 + 5000 steps), sorted per seed, the mean
+ *                        and the 95% Student-t interval over seeds for each index.
+ *   energy               [CO] Prop. 3.1: E_n = gamma |y_n|^2 + |z_n|^2 and E_0 + m t_n / (2 eps -
+ *                        gamma dt) along 2000 steps of cornn and cornn_explicit (m = 64, held
+ *                        Gaussian input) at (dt, gamma, eps) = (0.042, 2.7, 4.7), (0.06, 66, 15).
+ *   antisym-region       [AS] Prop. 2: grad-growth of antisym (m = 16, zero input, s0 = 0) on a
+ *                        100 x 81 (eps, gamma) grid, exactly `odernn region` with the settings the
+ *                        preamble names, and the predicted Euler boundary eps = 2 gamma / (gamma^2
+ *                        + omega_max^2), omega_max the largest |Im lambda| of W - W^T
+ *                        (antisym-boundary.csv).
  *
  * Parallelism and reproducibility: the independent runs of an experiment (a cell and a seed, a
  * gamma and a seed) are OpenMP tasks, each with its own cell, input and workspaces, and each
@@ -763,6 +782,629 @@ static int exp_gated_share(unsigned long seed, const char *out_dir, size_t threa
     return rc;
 }
 
+/* ---- convergence -------------------------------------------------------------------------------- */
+
+/* The cells of the convergence figure: the five first-order cells and two rk: cells of orders
+ * 2 and 4 on the tanh ODE (family names, found with rnn_cell_type_find). */
+static const char *const cv_cells[] = {"tanh", "antisym", "cornn", "lstm", "gru",
+                                       "rk:midpoint:tanh", "rk:rk4:tanh"};
+#define N_CV_CELLS (sizeof cv_cells / sizeof cv_cells[0])
+
+typedef struct {
+    unsigned long seed;
+    size_t m;
+    const rnn_cell_type *types[N_CV_CELLS];
+    rnn_converge_result res[N_CV_CELLS];
+} converge_ctx;
+
+static int converge_task(void *vctx, size_t task, char *msg, size_t len)
+{
+    converge_ctx *g = vctx;
+    const rnn_cell_type *type = g->types[task];
+    rnn_cell *c = rnn_cell_alloc(type, g->m, D_INPUT, rnn_seed_derive(g->seed, "convergence:cell", task));
+    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(g->seed, "convergence:input", task));
+    double *s0 = c ? malloc(c->n_state * sizeof(double)) : NULL;
+    int rc = c && in && s0 ? RNN_OK : RNN_ENOMEM;
+    char inner[TASK_MSG - 64] = "";
+    if (rc == RNN_OK) {
+        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "convergence:s0", task), S0_SCALE, s0);
+        rnn_converge_opts o;
+        rnn_converge_opts_for_order(&o, type->order, type->history);
+        rc = rnn_converge(c, in, s0, &o, &g->res[task], inner, sizeof inner);
+    }
+    if (rc != RNN_OK)
+        snprintf(msg, len, "%s: %s", type->name, inner[0] ? inner : rnn_strerror(rc));
+    free(s0);
+    rnn_input_free(in);
+    rnn_cell_free(c);
+    return rc;
+}
+
+static int exp_convergence(unsigned long seed, const char *out_dir, size_t threads, int progress,
+                           int quick, char *msg, size_t len)
+{
+    converge_ctx *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(msg, len, "convergence: out of memory");
+        return RNN_ENOMEM;
+    }
+    g->seed = seed;
+    g->m = quick ? 4 : 8;
+    int rc = RNN_OK;
+    for (size_t i = 0; i < N_CV_CELLS && rc == RNN_OK; i++)
+        if (!(g->types[i] = rnn_cell_type_find(cv_cells[i], msg, len)))
+            rc = RNN_EINVAL;
+    if (rc == RNN_OK)
+        rc = run_tasks(N_CV_CELLS, converge_task, g, threads, progress, "convergence", msg, len);
+    csv_file f;
+    if (rc == RNN_OK)
+        rc = csv_begin(&f, "convergence", out_dir, seed, quick, msg, len);
+    if (rc == RNN_OK) {
+        fprintf(f.f,
+                "# claim: every cell converges to its ODE at its order p: E(dt) ~ C dt^p "
+                "(THEORY.md §3, order.<cell>)\n"
+                "# settings: m = %zu, d = %d, sines input, s0 ~ N(0, %g^2) (streams convergence:cell, "
+                ":input, :s0 with index = the cell's position in the list); rnn_converge with the "
+                "defaults for the cell's order (as 'odernn converge'): E(dt) = max_n |s_n - s(t_n)|_inf "
+                "/ max_n |s(t_n)|_inf on [0, 4] against CVODE\n"
+                "# columns: expected_order p (the cell's), fitted_order (least squares over the rows "
+                "with in_fit = 1), slope_line = C dt^p with log C the mean of log(E / dt^p) over the "
+                "rows in the fit (the reference line of slope p)\n",
+                g->m, D_INPUT, S0_SCALE);
+        for (size_t ci = 0; ci < N_CV_CELLS; ci++) {
+            cell_line(f.f, g->types[ci]);
+            fprintf(f.f, "# reference %s: rtol %g, relative error %.3g\n", cv_cells[ci],
+                    g->res[ci].ref_rtol, g->res[ci].ref_error);
+        }
+        fprintf(f.f, "cell,expected_order,fitted_order,dt,error,slope_line,in_fit\n");
+        for (size_t ci = 0; ci < N_CV_CELLS; ci++) {
+            const rnn_converge_result *r = &g->res[ci];
+            const int p = g->types[ci]->order;
+            double logc = 0;
+            for (size_t k = r->fit_first; k <= r->fit_last; k++)
+                logc += log(r->err[k]) - p * log(r->dt[k]);
+            logc /= (double)(r->fit_last - r->fit_first + 1);
+            for (size_t k = 0; k < r->levels; k++)
+                fprintf(f.f, "%s,%d,%.17g,%.17g,%.17g,%.17g,%d\n", cv_cells[ci], p, r->order,
+                        r->dt[k], r->err[k], exp(logc + p * log(r->dt[k])),
+                        k >= r->fit_first && k <= r->fit_last);
+        }
+        rc = csv_commit(&f, msg, len);
+    }
+    free(g);
+    return rc;
+}
+
+/* ---- spectra ------------------------------------------------------------------------------------ */
+
+/* Four panels: two ODEs (tanh, antisym) under two Runge-Kutta methods (forward Euler, the
+ * cells' own step; RK4 through the rk: family), each at its default step. */
+static const char *const sp_cells[] = {"tanh", "rk:rk4:tanh", "antisym", "rk:rk4:antisym"};
+#define N_SP_CELLS (sizeof sp_cells / sizeof sp_cells[0])
+#define SP_SNAPSHOTS 20    /* states s_n, n = 0, SP_EVERY, ..., along the trajectory */
+#define SP_EVERY 25
+#define SP_GRID 161        /* the stability-region grid per panel, SP_GRID x SP_GRID */
+
+typedef struct {
+    unsigned long seed;
+    size_t m;
+    const rnn_cell_type *types[N_SP_CELLS];
+    double dt[N_SP_CELLS];
+    double *z;            /* [cell][snapshot][i][2]: dt lambda_i, re and im */
+} spectra_ctx;
+
+static int spectra_task(void *vctx, size_t task, char *msg, size_t len)
+{
+    spectra_ctx *g = vctx;
+    const size_t m = g->m;
+    /* The same parameters, input and state for the two methods of one ODE (the rk: cell
+     * initialises its base cell from the same seed). */
+    const size_t ode = task / 2;
+    rnn_cell *c = rnn_cell_alloc(g->types[task], m, D_INPUT, rnn_seed_derive(g->seed, "spectra:cell", ode));
+    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(g->seed, "spectra:input", ode));
+    rnn_eig_ws *ws = c ? rnn_eig_ws_alloc(c->n_state) : NULL;
+    const size_t n = c ? c->n_state : 0;
+    double *buf = c ? malloc((n * n + 4 * n + D_INPUT) * sizeof(double)) : NULL;
+    int rc = c && in && ws && buf ? RNN_OK : RNN_ENOMEM;
+    char inner[TASK_MSG - 64] = "";
+    if (rc == RNN_OK) {
+        double *J = buf, *s = J + n * n, *s2 = s + n, *re = s2 + n, *im = re + n, *u = im + n;
+        const double dt = g->dt[task] = rnn_cell_dt(c);
+        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "spectra:s0", ode), S0_SCALE, s);
+        for (size_t step = 0; step <= (SP_SNAPSHOTS - 1) * SP_EVERY && rc == RNN_OK; step++) {
+            const double t = (double)step * dt;
+            rnn_input_eval(in, t, u);
+            if (step % SP_EVERY == 0) {
+                double *z = g->z + ((task * SP_SNAPSHOTS + step / SP_EVERY) * m) * 2;
+                rc = rnn_cell_ode_jacobian(c, t, s, u, J);
+                if (rc == RNN_OK)
+                    rc = rnn_spectrum_eigvals(ws, J, re, im);
+                for (size_t i = 0; i < n && rc == RNN_OK; i++) {
+                    z[2 * i] = dt * re[i];
+                    z[2 * i + 1] = dt * im[i];
+                }
+            }
+            if (rc == RNN_OK)
+                rc = rnn_cell_step(c, t, s, u, s2);
+            if (rc == RNN_OK)
+                memcpy(s, s2, n * sizeof(double));
+            else
+                snprintf(inner, sizeof inner, "step %zu (t = %g): %s", step, t, rnn_strerror(rc));
+        }
+    }
+    if (rc != RNN_OK)
+        snprintf(msg, len, "%s: %s", g->types[task]->name, inner[0] ? inner : rnn_strerror(rc));
+    free(buf);
+    rnn_eig_ws_free(ws);
+    rnn_input_free(in);
+    rnn_cell_free(c);
+    return rc;
+}
+
+static int exp_spectra(unsigned long seed, const char *out_dir, size_t threads, int progress,
+                       int quick, char *msg, size_t len)
+{
+    spectra_ctx g = {.seed = seed, .m = quick ? 4 : 32};
+    int rc = RNN_OK;
+    for (size_t i = 0; i < N_SP_CELLS && rc == RNN_OK; i++) {
+        if (!(g.types[i] = rnn_cell_type_find(sp_cells[i], msg, len)))
+            rc = RNN_EINVAL;
+        else if (!g.types[i]->tableau || !rnn_tableau_find(g.types[i]->tableau) ||
+                 g.types[i]->state_dim(g.types[i], g.m) != g.m) {
+            snprintf(msg, len, "spectra: %s is not a Runge-Kutta cell with state size m", sp_cells[i]);
+            rc = RNN_EINVAL;
+        }
+    }
+    if (rc != RNN_OK)
+        return rc;
+    g.z = malloc(N_SP_CELLS * SP_SNAPSHOTS * g.m * 2 * sizeof(double));
+    if (!g.z) {
+        snprintf(msg, len, "spectra: out of memory");
+        return RNN_ENOMEM;
+    }
+    rc = run_tasks(N_SP_CELLS, spectra_task, &g, threads, progress, "spectra", msg, len);
+    csv_file f;
+    if (rc == RNN_OK)
+        rc = csv_begin(&f, "spectra", out_dir, seed, quick, msg, len);
+    if (rc == RNN_OK) {
+        fprintf(f.f,
+                "# claim: a Runge-Kutta step is linearly stable where every dt lambda of the ODE "
+                "Jacobian lies in the method's region |R(z)| <= 1 (THEORY.md §6; [HW II] §IV.2); "
+                "Euler's disk |1 + z| <= 1 touches the imaginary axis only at 0, so the "
+                "antisymmetric ODE's nearly imaginary spectrum sits on its edge ([AS] Prop. 2), "
+                "while RK4's region contains the segment |Im z| < 2.83 of the axis\n"
+                "# settings: m = %zu, d = %d, sines input, s0 ~ N(0, %g^2) (streams spectra:cell, "
+                ":input, :s0 with index 0 for the tanh ODE, 1 for the antisym ODE: both methods of "
+                "one ODE share parameters, input and s0); z = dt lambda_i(df/ds at s_n) for n = 0, "
+                "%d, ..., %d along the cell's own trajectory\n",
+                g.m, D_INPUT, S0_SCALE, SP_EVERY, (SP_SNAPSHOTS - 1) * SP_EVERY);
+        for (size_t ci = 0; ci < N_SP_CELLS; ci++)
+            fprintf(f.f, "# panel %s: method %s, dt = %.17g\n", sp_cells[ci], g.types[ci]->tableau,
+                    g.dt[ci]);
+        fprintf(f.f, "cell,method,step,index,re,im\n");
+        for (size_t ci = 0; ci < N_SP_CELLS; ci++)
+            for (size_t k = 0; k < SP_SNAPSHOTS; k++)
+                for (size_t i = 0; i < g.m; i++) {
+                    const double *z = g.z + ((ci * SP_SNAPSHOTS + k) * g.m + i) * 2;
+                    fprintf(f.f, "%s,%s,%zu,%zu,%.17g,%.17g\n", sp_cells[ci], g.types[ci]->tableau,
+                            k * SP_EVERY, i + 1, z[0], z[1]);
+                }
+        rc = csv_commit(&f, msg, len);
+    }
+    /* The second file: |R(z)| on a grid around each panel's eigenvalues (and the origin), for
+     * the region drawn behind them. The window: a square around the points' bounding box with
+     * the origin (at least [-0.1, 0.1]^2), 30% larger. */
+    const rnn_experiment_def *e = rnn_experiments_find("spectra");
+    if (rc == RNN_OK)
+        rc = csv_open(&f, out_dir, e->files[1], msg, len);
+    if (rc == RNN_OK) {
+        fprintf(f.f, "# odernn experiment spectra (stability regions)\n# source: %s\n"
+                "# abs_R: |R(x + i y)| with R(z) = 1 + z b^T (I - z A)^{-1} 1 of the panel's "
+                "Butcher tableau (rnn_tableau_stability_abs); the region is abs_R <= 1\n"
+                "# grid: %d x %d points over the window of each panel (a square 1.3 times the "
+                "eigenvalues' bounding box with the origin)\n", e->source, SP_GRID, SP_GRID);
+        fprintf(f.f, "cell,method,x,y,abs_R\n");
+        for (size_t ci = 0; ci < N_SP_CELLS; ci++) {
+            double lo[2] = {-0.1, -0.1}, hi[2] = {0.1, 0.1};
+            for (size_t k = 0; k < SP_SNAPSHOTS * g.m; k++)
+                for (int a = 0; a < 2; a++) {
+                    const double v = g.z[(ci * SP_SNAPSHOTS * g.m + k) * 2 + a];
+                    lo[a] = fmin(lo[a], v);
+                    hi[a] = fmax(hi[a], v);
+                }
+            /* a square window (the figure draws both axes to the same scale) */
+            const double half = 0.5 * 1.3 * fmax(hi[0] - lo[0], hi[1] - lo[1]),
+                         mid[2] = {0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])};
+            for (int a = 0; a < 2; a++) {
+                lo[a] = mid[a] - half;
+                hi[a] = mid[a] + half;
+            }
+            const rnn_tableau *tab = rnn_tableau_find(g.types[ci]->tableau);
+            for (size_t i = 0; i < SP_GRID; i++)
+                for (size_t j = 0; j < SP_GRID; j++) {
+                    const double x = lo[0] + (hi[0] - lo[0]) * (double)i / (SP_GRID - 1),
+                                 y = lo[1] + (hi[1] - lo[1]) * (double)j / (SP_GRID - 1);
+                    fprintf(f.f, "%s,%s,%.9g,%.9g,%.9g\n", sp_cells[ci], tab->name, x, y,
+                            rnn_tableau_stability_abs(tab, x, y));
+                }
+        }
+        rc = csv_commit(&f, msg, len);
+    }
+    free(g.z);
+    return rc;
+}
+
+/* ---- lyap-spectra ------------------------------------------------------------------------------- */
+
+static const char *const ls_cells[] = {"tanh", "antisym", "cornn", "lstm", "gru"};
+#define N_LS_CELLS (sizeof ls_cells / sizeof ls_cells[0])
+#define LS_MAX_STATE 64
+
+typedef struct {
+    unsigned long seed;
+    size_t m, seeds, transient, steps;
+    const rnn_cell_type *types[N_LS_CELLS];
+    size_t n_state[N_LS_CELLS];
+    double *exps; /* [cell][seed][LS_MAX_STATE], per unit time, sorted descending */
+} lyapspec_ctx;
+
+static int cmp_desc(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+static int lyapspec_task(void *vctx, size_t task, char *msg, size_t len)
+{
+    lyapspec_ctx *g = vctx;
+    const size_t ci = task / g->seeds, r = task % g->seeds;
+    const rnn_cell_type *type = g->types[ci];
+    rnn_cell *c = rnn_cell_alloc(type, g->m, D_INPUT, rnn_seed_derive(g->seed, "lyap-spectra:cell", r));
+    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(g->seed, "lyap-spectra:input", r));
+    const size_t n = c ? c->n_state : 0;
+    rnn_lyap_result *res = c ? rnn_lyap_result_alloc(n, n, 10) : NULL;
+    double *s0 = c ? malloc(n * sizeof(double)) : NULL;
+    int rc = c && in && res && s0 ? RNN_OK : RNN_ENOMEM;
+    char inner[TASK_MSG - 64] = "";
+    if (rc == RNN_OK && n > LS_MAX_STATE) {
+        snprintf(inner, sizeof inner, "state size %zu > %d", n, LS_MAX_STATE);
+        rc = RNN_EINVAL;
+    }
+    if (rc == RNN_OK) {
+        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "lyap-spectra:s0", r), S0_SCALE, s0);
+        rnn_lyap_opts o = {.k = n, .transient = g->transient, .steps = g->steps, .reorth = 1,
+                           .blocks = 10};
+        rc = rnn_lyap_spectrum(c, in, s0, &o, res, inner, sizeof inner);
+    }
+    if (rc == RNN_OK) {
+        double *e = g->exps + task * LS_MAX_STATE;
+        for (size_t i = 0; i < n; i++)
+            e[i] = res->exponents[i] / rnn_cell_dt(c);
+        qsort(e, n, sizeof(double), cmp_desc);
+        g->n_state[ci] = n;
+    } else {
+        snprintf(msg, len, "%s, seed %zu: %s", type->name, r, inner[0] ? inner : rnn_strerror(rc));
+    }
+    free(s0);
+    rnn_lyap_result_free(res);
+    rnn_input_free(in);
+    rnn_cell_free(c);
+    return rc;
+}
+
+static int exp_lyap_spectra(unsigned long seed, const char *out_dir, size_t threads, int progress,
+                            int quick, char *msg, size_t len)
+{
+    lyapspec_ctx g = {.seed = seed, .m = quick ? 4 : 16, .seeds = quick ? 2 : 8,
+                      .transient = quick ? 100 : 1000, .steps = quick ? 500 : 5000};
+    int rc = find_types(N_LS_CELLS, ls_cells, g.types, msg, len);
+    if (rc != RNN_OK)
+        return rc;
+    const size_t n_tasks = N_LS_CELLS * g.seeds;
+    g.exps = malloc(n_tasks * LS_MAX_STATE * sizeof(double));
+    if (!g.exps) {
+        snprintf(msg, len, "lyap-spectra: out of memory");
+        return RNN_ENOMEM;
+    }
+    rc = run_tasks(n_tasks, lyapspec_task, &g, threads, progress, "lyap-spectra", msg, len);
+    csv_file f;
+    if (rc == RNN_OK)
+        rc = csv_begin(&f, "lyap-spectra", out_dir, seed, quick, msg, len);
+    if (rc == RNN_OK) {
+        fprintf(f.f,
+                "# claim: (observation, THEORY.md §6) the Lyapunov spectra per unit time of the cells "
+                "at their defaults: the antisymmetric cell's exponents sit near 0 (long memory, [AS] "
+                "§3), tanh's and the gated cells' are negative\n"
+                "# settings: m = %zu, d = %d, sines input, s0 ~ N(0, %g^2), %zu seeds (streams "
+                "lyap-spectra:cell, :input, :s0 with index r, shared by the cells); QR every step, "
+                "%zu transient + %zu measured steps, the full spectrum; each seed's exponents sorted "
+                "descending, divided by dt\n"
+                "# columns: exponent = the mean over seeds of the index-th largest exponent; ci_lo, "
+                "ci_hi = its 95%% Student-t interval over seeds\n",
+                g.m, D_INPUT, S0_SCALE, g.seeds, g.transient, g.steps);
+        for (size_t ci = 0; ci < N_LS_CELLS; ci++)
+            cell_line(f.f, g.types[ci]);
+        fprintf(f.f, "cell,index,exponent,ci_lo,ci_hi,seeds\n");
+        for (size_t ci = 0; ci < N_LS_CELLS; ci++)
+            for (size_t i = 0; i < g.n_state[ci]; i++) {
+                double mean, half;
+                rnn_mean_ci95(g.seeds, g.exps + ci * g.seeds * LS_MAX_STATE + i, LS_MAX_STATE,
+                              &mean, &half);
+                fprintf(f.f, "%s,%zu,%.17g,%.17g,%.17g,%zu\n", ls_cells[ci], i + 1, mean,
+                        mean - half, mean + half, g.seeds);
+            }
+        rc = csv_commit(&f, msg, len);
+    }
+    free(g.exps);
+    return rc;
+}
+
+/* ---- energy ------------------------------------------------------------------------------------- */
+
+/* Two of the official code's task settings (dt, gamma, eps): the default one, where both schemes
+ * stay below the bound, and (0.06, 66, 15), where the explicit scheme exceeds it
+ * (cornn.explicit-vs-imex). */
+static const double en_settings[][3] = {{0.042, 2.7, 4.7}, {0.06, 66, 15}};
+#define N_EN_SETTINGS (sizeof en_settings / sizeof en_settings[0])
+
+typedef struct {
+    unsigned long seed;
+    size_t m, N;
+    const rnn_cell_type *types[N_CC_CELLS];
+    double *E; /* [setting][cell][2][N + 1]: energy and bound */
+} energy_ctx;
+
+static int energy_task(void *vctx, size_t task, char *msg, size_t len)
+{
+    energy_ctx *g = vctx;
+    const size_t si = task / N_CC_CELLS, ci = task % N_CC_CELLS, N = g->N;
+    /* The same parameters, input and state for both schemes and settings. */
+    rnn_cell *c = rnn_cell_alloc(g->types[ci], g->m, D_INPUT, rnn_seed_derive(g->seed, "energy:cell", 0));
+    char inner[TASK_MSG - 64] = "";
+    char a[3][64];
+    snprintf(a[0], sizeof a[0], "dt=%.17g", en_settings[si][0]);
+    snprintf(a[1], sizeof a[1], "gamma=%.17g", en_settings[si][1]);
+    snprintf(a[2], sizeof a[2], "eps=%.17g", en_settings[si][2]);
+    const char *as[3] = {a[0], a[1], a[2]};
+    int rc = c ? rnn_cell_set_assignments(c, 3, as, inner, sizeof inner) : RNN_ENOMEM;
+    rnn_input *in = rc == RNN_OK ? rnn_input_alloc_gaussian(RNN_INPUT_HOLD, D_INPUT, N, 0.0,
+                                                            rnn_cell_dt(c),
+                                                            rnn_seed_derive(g->seed, "energy:input", 0))
+                                 : NULL;
+    double *S = c ? malloc((N + 1) * c->n_state * sizeof(double)) : NULL;
+    if (rc == RNN_OK && (!in || !S))
+        rc = RNN_ENOMEM;
+    if (rc == RNN_OK) {
+        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "energy:s0", 0), S0_SCALE, S);
+        rc = rnn_cell_run(c, in, 0.0, S, N, S);
+        if (rc != RNN_OK)
+            snprintf(inner, sizeof inner, "the trajectory failed: %s", rnn_strerror(rc));
+    }
+    if (rc == RNN_OK) {
+        const double dt = en_settings[si][0], gamma = en_settings[si][1], eps = en_settings[si][2];
+        const double k = 2 * eps - gamma * dt;
+        double *E = g->E + task * 2 * (N + 1), *B = E + N + 1;
+        for (size_t i = 0; i <= N; i++) {
+            E[i] = rnn_cornn_energy(g->m, gamma, S + i * c->n_state);
+            B[i] = E[0] + (double)g->m * (double)i * dt / k;
+        }
+    } else {
+        snprintf(msg, len, "%s at (dt, gamma, eps) = (%g, %g, %g): %s", g->types[ci]->name,
+                 en_settings[si][0], en_settings[si][1], en_settings[si][2],
+                 inner[0] ? inner : rnn_strerror(rc));
+    }
+    free(S);
+    rnn_input_free(in);
+    rnn_cell_free(c);
+    return rc;
+}
+
+static int exp_energy(unsigned long seed, const char *out_dir, size_t threads, int progress,
+                      int quick, char *msg, size_t len)
+{
+    energy_ctx g = {.seed = seed, .m = quick ? 8 : 64, .N = quick ? 200 : 2000};
+    int rc = find_types(N_CC_CELLS, cc_cells, g.types, msg, len);
+    if (rc != RNN_OK)
+        return rc;
+    for (size_t si = 0; si < N_EN_SETTINGS; si++)
+        if (!(en_settings[si][1] * en_settings[si][0] < 2 * en_settings[si][2])) {
+            snprintf(msg, len, "energy: setting %zu has no bound (gamma dt >= 2 eps)", si);
+            return RNN_EINVAL;
+        }
+    const size_t n_tasks = N_EN_SETTINGS * N_CC_CELLS;
+    g.E = malloc(n_tasks * 2 * (g.N + 1) * sizeof(double));
+    if (!g.E) {
+        snprintf(msg, len, "energy: out of memory");
+        return RNN_ENOMEM;
+    }
+    rc = run_tasks(n_tasks, energy_task, &g, threads, progress, "energy", msg, len);
+    csv_file f;
+    if (rc == RNN_OK)
+        rc = csv_begin(&f, "energy", out_dir, seed, quick, msg, len);
+    if (rc == RNN_OK) {
+        fprintf(f.f,
+                "# claim: [CO] Prop. 3.1 (THEORY.md §4.2): for the IMEX coRNN, E_n = gamma |y_n|^2 + "
+                "|z_n|^2 <= E_0 + m t_n / (2 eps - gamma dt) for all weights and inputs; the "
+                "official code's explicit scheme is measured against the same bound\n"
+                "# settings: m = %zu, d = %d, a held standard-Gaussian input (one sample per step), "
+                "s0 ~ N(0, %g^2), N = %zu steps; the same parameters, input and state (streams "
+                "energy:cell, :input, :s0, index 0) for both schemes and settings\n",
+                g.m, D_INPUT, S0_SCALE, g.N);
+        for (size_t si = 0; si < N_EN_SETTINGS; si++)
+            fprintf(f.f, "# setting %zu: dt = %g, gamma = %g, eps = %g\n", si, en_settings[si][0],
+                    en_settings[si][1], en_settings[si][2]);
+        fprintf(f.f, "cell,setting,dt,gamma,eps,step,t,energy,bound\n");
+        for (size_t t = 0; t < n_tasks; t++) {
+            const size_t si = t / N_CC_CELLS, ci = t % N_CC_CELLS;
+            const double *E = g.E + t * 2 * (g.N + 1), *B = E + g.N + 1;
+            for (size_t i = 0; i <= g.N; i++)
+                fprintf(f.f, "%s,%zu,%g,%g,%g,%zu,%.17g,%.17g,%.17g\n", cc_cells[ci], si,
+                        en_settings[si][0], en_settings[si][1], en_settings[si][2], i,
+                        (double)i * en_settings[si][0], E[i], B[i]);
+        }
+        rc = csv_commit(&f, msg, len);
+    }
+    free(g.E);
+    return rc;
+}
+
+/* ---- antisym-region ----------------------------------------------------------------------------- */
+
+/* The (eps, gamma) map of `odernn region antisym --hidden M --input zero --s0 zero --x
+ * eps=A:B:N --y gamma=A:B:N --metric grad-growth --steps T --seed S`, computed the same way
+ * (the cell from rnn_cell_alloc(antisym, M, 1, S) as the program does, zero input, s0 = 0, the
+ * grid point's hyperparameters set, rnn_region_metric), and the boundary [AS] predicts: the
+ * linearisation at the equilibrium (where the pre-activation is 0, so tanh' = 1) is
+ * I + eps (A - gamma I), A = W - W^T, eigenvalues 1 + eps(-gamma + i omega_j); Euler is stable
+ * iff |1 + eps lambda_j| <= 1 for all j, i.e. eps (gamma^2 + omega_max^2) <= 2 gamma:
+ * the boundary is eps = 2 gamma / (gamma^2 + omega_max^2). */
+#define AR_M 16
+#define AR_BOUNDARY_POINTS 801
+
+typedef struct {
+    unsigned long seed;
+    size_t steps;
+    rnn_region_axis ax[2];
+    double *values;
+} aregion_ctx;
+
+static int aregion_task(void *vctx, size_t task, char *msg, size_t len)
+{
+    aregion_ctx *g = vctx;
+    const size_t i = task / g->ax[1].n, j = task % g->ax[1].n;
+    rnn_cell *c = rnn_cell_alloc(rnn_cell_antisym, AR_M, 1, g->seed);
+    rnn_input *in = rnn_input_alloc_zero(1);
+    double *s0 = c ? calloc(c->n_state, sizeof(double)) : NULL;
+    int rc = c && in && s0 ? RNN_OK : RNN_ENOMEM;
+    char inner[TASK_MSG - 64] = "";
+    if (rc == RNN_OK)
+        rc = rnn_cell_set_hyper(c, g->ax[0].name, rnn_region_axis_value(&g->ax[0], i), inner, sizeof inner);
+    if (rc == RNN_OK)
+        rc = rnn_cell_set_hyper(c, g->ax[1].name, rnn_region_axis_value(&g->ax[1], j), inner, sizeof inner);
+    if (rc == RNN_OK)
+        rc = rnn_region_metric(c, in, s0, RNN_REGION_GRAD_GROWTH, g->steps, &g->values[task],
+                               inner, sizeof inner);
+    if (rc != RNN_OK)
+        snprintf(msg, len, "antisym at (eps, gamma) = (%g, %g): %s",
+                 rnn_region_axis_value(&g->ax[0], i), rnn_region_axis_value(&g->ax[1], j),
+                 inner[0] ? inner : rnn_strerror(rc));
+    free(s0);
+    rnn_input_free(in);
+    rnn_cell_free(c);
+    return rc;
+}
+
+/* The shortest %.*g that reads back as the same double, and inf, -inf, nan: the format of
+ * `odernn region` (cli/cmd_region.c), so that the two files' data rows are byte-identical. */
+static void print_g(FILE *f, double v)
+{
+    char buf[40];
+    if (isnan(v))
+        fputs("nan", f);
+    else if (isinf(v))
+        fputs(v > 0 ? "inf" : "-inf", f);
+    else {
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+        fputs(buf, f);
+    }
+}
+
+static int exp_antisym_region(unsigned long seed, const char *out_dir, size_t threads,
+                              int progress, int quick, char *msg, size_t len)
+{
+    aregion_ctx g = {.seed = seed, .steps = quick ? 100 : 1000};
+    const char *spec[2] = {quick ? "eps=0.01:0.5:6" : "eps=0.005:0.5:100",
+                           quick ? "gamma=0:8:5" : "gamma=0:8:81"};
+    int rc = RNN_OK;
+    for (int k = 0; k < 2 && rc == RNN_OK; k++)
+        rc = rnn_region_axis_parse(spec[k], &g.ax[k], msg, len);
+    if (rc != RNN_OK)
+        return rc;
+    const size_t total = g.ax[0].n * g.ax[1].n;
+    /* omega_max of A = W - W^T of the same cell. */
+    rnn_cell *c = rnn_cell_alloc(rnn_cell_antisym, AR_M, 1, seed);
+    rnn_eig_ws *ws = rnn_eig_ws_alloc(AR_M);
+    double *A = malloc((AR_M * AR_M + 2 * AR_M) * sizeof(double));
+    g.values = malloc(total * sizeof(double));
+    if (!c || !ws || !A || !g.values) {
+        rc = RNN_ENOMEM;
+        snprintf(msg, len, "antisym-region: out of memory");
+    }
+    double omega_max = 0;
+    if (rc == RNN_OK) {
+        const rnn_block *W = rnn_cell_block(c, "W");
+        const double *w = c->params + W->offset;
+        for (size_t i = 0; i < AR_M; i++)
+            for (size_t j = 0; j < AR_M; j++)
+                A[i * AR_M + j] = w[i * AR_M + j] - w[j * AR_M + i];
+        double *re = A + AR_M * AR_M, *im = re + AR_M;
+        rc = rnn_spectrum_eigvals(ws, A, re, im);
+        for (size_t i = 0; i < AR_M && rc == RNN_OK; i++)
+            omega_max = fmax(omega_max, fabs(im[i]));
+        if (rc != RNN_OK)
+            snprintf(msg, len, "antisym-region: the eigenvalues of W - W^T: %s", rnn_strerror(rc));
+    }
+    if (rc == RNN_OK)
+        rc = run_tasks(total, aregion_task, &g, threads, progress, "antisym-region", msg, len);
+    csv_file f;
+    if (rc == RNN_OK)
+        rc = csv_begin(&f, "antisym-region", out_dir, seed, quick, msg, len);
+    if (rc == RNN_OK) {
+        fprintf(f.f,
+                "# claim: [AS] Prop. 2 and THEORY.md §4.1 antisym.euler-condition: forward Euler "
+                "on h' = tanh((A - gamma I) h + b) is stable near its equilibrium iff |1 + eps "
+                "lambda_j| <= 1 for lambda_j = -gamma + i omega_j, i.e. eps (gamma^2 + "
+                "omega_max^2) <= 2 gamma (antisym-boundary.csv); the map measures the growth of "
+                "perturbations along the trajectory\n"
+                "# equivalent: odernn region antisym --hidden %d --input zero --s0 zero --x %s --y "
+                "%s --metric grad-growth --steps %zu --seed %lu\n",
+                AR_M, spec[0], spec[1], g.steps, seed);
+        for (int k = 0; k < 2; k++)
+            fprintf(f.f, "# %s: %s\n", k ? "y" : "x", g.ax[k].name);
+        fprintf(f.f, "# metric: %s — %s\n# omega_max: %.17g\n",
+                rnn_region_metric_name(RNN_REGION_GRAD_GROWTH),
+                rnn_region_metric_doc(RNN_REGION_GRAD_GROWTH), omega_max);
+        cell_line(f.f, rnn_cell_antisym);
+        fprintf(f.f, "x,y,metric,value\n");
+        for (size_t q = 0; q < total; q++) {
+            print_g(f.f, rnn_region_axis_value(&g.ax[0], q / g.ax[1].n));
+            fputc(',', f.f);
+            print_g(f.f, rnn_region_axis_value(&g.ax[1], q % g.ax[1].n));
+            fprintf(f.f, ",%s,", rnn_region_metric_name(RNN_REGION_GRAD_GROWTH));
+            print_g(f.f, g.values[q]);
+            fputc('\n', f.f);
+        }
+        rc = csv_commit(&f, msg, len);
+    }
+    const rnn_experiment_def *e = rnn_experiments_find("antisym-region");
+    if (rc == RNN_OK)
+        rc = csv_open(&f, out_dir, e->files[1], msg, len);
+    if (rc == RNN_OK) {
+        const double gmax = fmax(g.ax[1].a, g.ax[1].b);
+        fprintf(f.f, "# odernn experiment antisym-region (the predicted boundary)\n# source: %s\n"
+                "# omega_max: %.17g (the largest |Im lambda| of W - W^T, m = %d, seed %lu)\n"
+                "# boundary: eps = 2 gamma / (gamma^2 + omega_max^2), from |1 + eps (-gamma + i "
+                "omega_max)| = 1; Euler is stable for eps below it (largest, 1 / omega_max, at "
+                "gamma = omega_max)\n",
+                e->source, omega_max, AR_M, seed);
+        fprintf(f.f, "gamma,eps_boundary\n");
+        for (size_t i = 0; i < AR_BOUNDARY_POINTS; i++) {
+            const double gm = gmax * (double)i / (AR_BOUNDARY_POINTS - 1);
+            fprintf(f.f, "%.17g,%.17g\n", gm, 2 * gm / (gm * gm + omega_max * omega_max));
+        }
+        rc = csv_commit(&f, msg, len);
+    }
+    free(g.values);
+    free(A);
+    rnn_eig_ws_free(ws);
+    rnn_cell_free(c);
+    return rc;
+}
+
 /* ---- the registry ------------------------------------------------------------------------------- */
 
 static const char *const files_as_fig1[] = {"as-fig1.csv", NULL};
@@ -770,6 +1412,11 @@ static const char *const files_gradnorm[] = {"gradnorm.csv", NULL};
 static const char *const files_contrib[] = {"cornn-contributions.csv", NULL};
 static const char *const files_lyap_dt[] = {"lyap-dt.csv", NULL};
 static const char *const files_gated[] = {"gated-share.csv", NULL};
+static const char *const files_convergence[] = {"convergence.csv", NULL};
+static const char *const files_spectra[] = {"spectra.csv", "stability-regions.csv", NULL};
+static const char *const files_lyap_spectra[] = {"lyap-spectra.csv", NULL};
+static const char *const files_energy[] = {"energy.csv", NULL};
+static const char *const files_aregion[] = {"antisym-region.csv", "antisym-boundary.csv", NULL};
 
 static const rnn_experiment_def experiments[] = {
     {"as-fig1", "2-D feedback maps: residual h + 0.1 tanh(W h) and vanilla tanh(W h), 4 matrices",
@@ -783,6 +1430,16 @@ static const rnn_experiment_def experiments[] = {
      "THEORY.md §6 lyap.discrete-to-ode (derived)", exp_lyap_dt, files_lyap_dt},
     {"gated-share", "share of steps where the gated cell's Jacobian has Re lambda > 0, against gamma",
      "[AS] eq. 13 and §3 (observation, THEORY.md §4.1)", exp_gated_share, files_gated},
+    {"convergence", "global error against dt of seven cells (orders 1, 2, 4) against CVODE",
+     "THEORY.md §3 order.<cell> (derived)", exp_convergence, files_convergence},
+    {"spectra", "dt lambda of the ODE Jacobian along trajectories, with the method's stability region",
+     "[AS] Prop. 2; [HW II] §IV.2 (stability functions)", exp_spectra, files_spectra},
+    {"lyap-spectra", "sorted Lyapunov spectra per unit time of five cells with 95% intervals over seeds",
+     "THEORY.md §6 (observation)", exp_lyap_spectra, files_lyap_spectra},
+    {"energy", "coRNN energy and its bound along trajectories, IMEX and explicit, two settings",
+     "[CO] Rusch & Mishra, ICLR 2021, Prop. 3.1; THEORY.md §4.2", exp_energy, files_energy},
+    {"antisym-region", "grad-growth of antisym over (eps, gamma) with the predicted Euler boundary",
+     "[AS] Prop. 2; THEORY.md §4.1 antisym.euler-condition", exp_antisym_region, files_aregion},
 };
 #define N_EXPERIMENTS (sizeof experiments / sizeof experiments[0])
 

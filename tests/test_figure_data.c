@@ -180,6 +180,11 @@ Test(figure_data, every_experiment_writes_a_tidy_csv)
         {"cornn-contributions", "cell,seed,lag,log10_contribution"},
         {"lyap-dt", "cell,dt,index,exponent,ode_exponent"},
         {"gated-share", "gamma,seed,share_re_positive,share_radius_above_one"},
+        {"convergence", "cell,expected_order,fitted_order,dt,error,slope_line,in_fit"},
+        {"spectra", "cell,method,step,index,re,im"},
+        {"lyap-spectra", "cell,index,exponent,ci_lo,ci_hi,seeds"},
+        {"energy", "cell,setting,dt,gamma,eps,step,t,energy,bound"},
+        {"antisym-region", "x,y,metric,value"},
     };
     const size_t n = sizeof expect / sizeof expect[0];
     cr_assert_eq(rnn_experiments_count(), n);
@@ -302,4 +307,29 @@ Test(figure_data, cli_runs_one_experiment)
     snprintf(args, sizeof args, "experiment as-fig1 --out-dir %s/new/dir", tmpdir);
     cr_assert_eq(program_run(args), 0, "%s", out);
     cr_assert(strstr(out, "as-fig1") && strstr(out, "as-fig1.csv") && strstr(out, " s"), "%s", out);
+}
+
+/* antisym-region's map is `odernn region` with the settings its preamble names: the data rows
+ * are byte-identical (the same cell, input, state and metric, computed independently by the
+ * program's grid loop). */
+Test(figure_data, antisym_region_is_odernn_region)
+{
+    run_quick("antisym-region", tmpdir, 2);
+    char path[256], args[512], csv[256];
+    snprintf(path, sizeof path, "%s/antisym-region.csv", tmpdir);
+    char *text = program_slurp(path, NULL);
+    const char *eq = strstr(text, "# equivalent: odernn ");
+    cr_assert_not_null(eq);
+    eq += strlen("# equivalent: odernn ");
+    snprintf(csv, sizeof csv, "%s/region.csv", tmpdir);
+    snprintf(args, sizeof args, "%.*s --out %s", (int)strcspn(eq, "\n"), eq, csv);
+    cr_assert_eq(program_run(args), 0, "%s", program_out);
+    char *other = program_slurp(csv, NULL);
+    const char *a = strstr(text, "\nx,y,metric,value\n"), *b = strstr(other, "\nx,y,metric,value\n");
+    cr_assert(a && b);
+    cr_assert_str_eq(a, b, "the experiment's map differs from odernn region's");
+    free(text);
+    free(other);
+    snprintf(path, sizeof path, "%s/antisym-boundary.csv", tmpdir);
+    cr_assert_gt(check_csv(path, "gamma,eps_boundary"), 100);
 }
