@@ -302,4 +302,142 @@ int rnn_region_metric(const rnn_cell *c, const rnn_input *in, const double *s0,
                       rnn_region_metric_id metric, size_t steps, double *value, char *msg,
                       size_t len);
 
+/* ---- kernel limit [KL] (ntk_data.c, ntk.c, ntk_limit.c, ntk_fit.c) --------------------------
+ * THEORY.md §7 and docs/theory/kernel-limit.md. A width-N recurrent network with one scalar
+ * memory per unit, trained online on an ergodic data stream, and its neural tangent kernel. */
+
+/* Data: a uniformly ergodic Markov chain X_k in R^d and a target Y_k that needs memory. */
+typedef enum { RNN_NTK_CHAIN, RNN_NTK_AR1 } rnn_ntk_source;
+typedef enum { RNN_NTK_TARGET_SIN, RNN_NTK_TARGET_SUM } rnn_ntk_target;
+#define RNN_NTK_TARGET_LAG 20 /* the sum target reads X_k .. X_{k-20} */
+
+typedef struct {
+    rnn_ntk_source source;
+    rnn_ntk_target target;
+    size_t d;          /* input size (>= 1) */
+    size_t states;     /* chain: number of states S (2..4096) */
+    double gap;        /* chain: spectral gap g in (0, 1]: P = (1 - g) I + g 1 pi^T */
+    double ar;         /* AR(1): a in [0, 1): X_{k+1} = a X_k + (1 - a) U_k, U_k ~ U[-spread, spread]^d */
+    double spread;     /* chain states uniform in [-spread, spread]^d (seeded); AR(1) noise range */
+    size_t burn_in;    /* AR(1): steps from X = 0 before a path counts as stationary */
+} rnn_ntk_data_opts;
+
+/* Chain, 8 states in [-1.5, 1.5], gap 0.5, d = 1, sin target, AR(1) a = 0.5, burn-in 200. */
+void rnn_ntk_data_opts_default(rnn_ntk_data_opts *o);
+
+typedef struct {
+    rnn_ntk_data_opts o;
+    double *states;    /* S x d: the chain's fixed points (the law: from law_seed) */
+    double *pi;        /* S: the stationary law (seeded, bounded away from 0) */
+    double *past;      /* (RNN_NTK_TARGET_LAG + 1) x d: X_k, X_{k-1}, ... (ring, newest first) */
+    size_t head, filled;
+    size_t cur;        /* chain: the current state */
+    gsl_rng *rng;      /* the path (from path_seed) */
+} rnn_ntk_data;
+
+/* The law (states, pi) comes from law_seed, the sample path from path_seed: every width and
+ * replicate of a sweep sees the same law and its own path. The path starts stationary (the
+ * chain from X_0 ~ pi; AR(1) after burn_in steps). NULL on bad options or no memory. */
+rnn_ntk_data *rnn_ntk_data_alloc(const rnn_ntk_data_opts *o, unsigned long law_seed,
+                                 unsigned long path_seed);
+void rnn_ntk_data_free(rnn_ntk_data *D);
+/* Restarts the path from the stationary law with a new seed (no allocation). */
+void rnn_ntk_data_restart(rnn_ntk_data *D, unsigned long path_seed);
+/* One step: X_k (d) and its target Y_k. */
+void rnn_ntk_data_next(rnn_ntk_data *D, double *x, double *y);
+/* A fresh stationary history of L >= RNN_NTK_TARGET_LAG + 1 inputs X (L x d, oldest first) and
+ * the target at its last input: the path is restarted from the stationary law first. */
+void rnn_ntk_data_history(rnn_ntk_data *D, size_t L, double *X, double *y);
+/* The chain's transition matrix (S x S, row-major: P[i][j] = P(X_{k+1} = j | X_k = i)). */
+int rnn_ntk_chain_matrix(const rnn_ntk_data *D, double *P);
+
+/* The network. Unit i has theta^i = (C^i, W^i in R^d, B^i) and one memory H^i:
+ *   (a) diagonal    H^i_{k+1} = tanh(W^i.X_k + B^i H^i_k)
+ *   (b) mean-field  H^i_{k+1} = tanh(W^i.X_k + B^i M_k),  M_k = (1/N) sum_j H^j_k
+ *   g_k = N^-beta sum_i C^i H^i_{k+1};  online SGD on 1/2 (Y_k - g_k)^2 with rate
+ *   alpha N^-(2 - 2 beta); gradients carried forward (RTRL), O(N d) per step for both. */
+typedef enum { RNN_NTK_DIAGONAL, RNN_NTK_MEANFIELD } rnn_ntk_reading;
+typedef enum { RNN_NTK_C_RADEMACHER, RNN_NTK_C_GAUSS, RNN_NTK_C_SKEW } rnn_ntk_c_law;
+
+typedef struct {
+    size_t N, d;
+    rnn_ntk_reading reading;
+    double beta, alpha;
+    double b_max;        /* B^i ~ U[-b_max, b_max]; b_max < 1 makes the memory a contraction */
+    double w_sd;         /* W^i ~ N(0, w_sd^2 I); default 1/sqrt(d) */
+    rnn_ntk_c_law c_law; /* C^i: +-1 (default), N(0, 1), or Exp(1) - 1 (zero mean, E C^3 = 2) */
+} rnn_ntk_opts;
+
+void rnn_ntk_opts_default(rnn_ntk_opts *o, size_t N, size_t d); /* (a), beta 0.75, alpha 1, b_max 0.5 */
+const char *rnn_ntk_reading_name(rnn_ntk_reading r); /* "a", "b" */
+
+/* One memory pass's state: H (N), the sensitivities S (N x (d + 1): dH^i/d(W^i, B^i) for (a),
+ * dM/d(W^j, B^j) for (b)) and M (the mean of H). */
+typedef struct {
+    double *H, *S;
+    double M;
+} rnn_ntk_state;
+
+typedef struct {
+    rnn_ntk_opts o;
+    size_t p;            /* parameters per unit: d + 2 */
+    double *theta;       /* N p: blocks C (N) | W (N x d) | B (N) */
+    double *theta0;      /* the initial parameters (for drift) */
+    double *grad;        /* N p, same layout: dg/dtheta of the last step or probe */
+    rnn_ntk_state stream, probe, aux; /* aux: the second memory of rnn_ntk_memory_rate */
+    double *work;        /* N: tanh' of the current step */
+    size_t steps;        /* SGD steps taken */
+} rnn_ntk_net;
+
+/* Parameters from the initial law, seeded; stream memory H = 0. NULL on bad options/no memory. */
+rnn_ntk_net *rnn_ntk_net_alloc(const rnn_ntk_opts *o, unsigned long seed);
+void rnn_ntk_net_free(rnn_ntk_net *net);
+/* Forward one input through a state (H_k -> H_{k+1}) with frozen parameters; with grad
+ * non-NULL also dg/dtheta (N p) of g = N^-beta sum_i C^i H^i_{k+1}. Returns g. */
+double rnn_ntk_advance(rnn_ntk_net *net, rnn_ntk_state *st, const double *x, double *grad);
+/* One online SGD step on the stream: g_k, then theta += lr (y - g_k) dg/dtheta. Returns g_k. */
+double rnn_ntk_sgd_step(rnn_ntk_net *net, const double *x, double y);
+/* The output on a history X (L x d, oldest first) from H = 0 with the current parameters; with
+ * grad non-NULL also dg/dtheta (N p). Uses the probe state; the stream is untouched. */
+double rnn_ntk_output(rnn_ntk_net *net, size_t L, const double *X, double *grad);
+/* The empirical NTK on P histories: K[a][b] = N^(2 beta - 1) grad g(z_a).grad g(z_b) (P x P,
+ * full), the outputs g (P, may be NULL). G is a P x N p workspace (the gradients, by row).
+ * The Gram matrix is one dsyrk. */
+int rnn_ntk_gram(rnn_ntk_net *net, size_t P, size_t L, const double *X, double *G, double *K,
+                 double *g);
+/* mean_i |theta^i - theta^i_0|_2 (the per-unit drift). */
+double rnn_ntk_param_drift(const rnn_ntk_net *net);
+/* Memory forgetting: the same inputs (steps x d) through two memories, from H = 0 and from
+ * H = +-1 (seeded signs), with the current parameters. rate = (|dH_K|_inf / |dH_1|_inf)^(1/(K-1))
+ * (geometric mean per step after the first), worst = the largest one-step ratio |dH_{k+1}|_inf /
+ * |dH_k|_inf from k = 0, bound = sup|tanh'| max_i |B^i|; only differences >= 1e-8 count (below,
+ * rounding). Uses the probe and aux memories. */
+int rnn_ntk_memory_rate(rnn_ntk_net *net, size_t steps, const double *X, unsigned long seed,
+                        double *rate, double *worst, double *bound);
+
+/* The limit kernel K(z, z') = E[phi(z).phi(z')] under the initial law, phi = (h, C dh/dW,
+ * C dh/dB) = N^beta grad_{theta^i} g, on n histories X (n x L x d), by a tensor Gauss rule over
+ * (W, B) (d = 1; E C^2 = 1 for every C law). For (b) the memory reads the limit mean field
+ * m_{k+1} = E tanh(W x_k + B m_k) from the same rule. nw (a multiple of 8) nodes in W (composite Gauss-Legendre of the
+ * density, 8 per panel), nb in B (Gauss-Legendre). K is n x n. RNN_EINVAL for d != 1. */
+int rnn_ntk_limit_kernel_quad(const rnn_ntk_opts *o, size_t nw, size_t nb, size_t n, size_t L,
+                              const double *X, double *K);
+/* The limit dynamics dg/dt = alpha (1/M) sum_m K(z, z_m) (y_m - g(z_m)), g_0 = 0, on P probes
+ * and M samples (K is (P + M) x (P + M), probes first), solved exactly by the eigenvectors of
+ * K_SS (dsyevd): gP (n_t x P) at the times t (and gS, n_t x M, if not NULL). */
+int rnn_ntk_limit_ode(size_t P, size_t M, const double *K, const double *y, double alpha,
+                      size_t n_t, const double *t, double *gP, double *gS);
+/* The same by classical RK4 with `steps` equal steps over [0, t[n_t - 1]] (t must lie on the
+ * step grid, else the nearest step), for the cross-check. */
+int rnn_ntk_limit_ode_rk4(size_t P, size_t M, const double *K, const double *y, double alpha,
+                          size_t n_t, const double *t, size_t steps, double *gP, double *gS);
+
+/* value ~ exp(intercept) N^slope: least squares of log(mean over replicates) against log N,
+ * with a 95% percentile bootstrap interval (B resamples of the replicates within each N,
+ * generator seeded with boot_seed). x[g] and values of group g at v[g * stride + r],
+ * r < counts[g]. Groups with a non-positive mean are an error (RNN_EINVAL). */
+int rnn_fit_loglog_bootstrap(size_t groups, const double *x, const size_t *counts,
+                             const double *v, size_t stride, size_t B, unsigned long boot_seed,
+                             double *slope, double *intercept, double *ci_lo, double *ci_hi);
+
 #endif

@@ -359,6 +359,7 @@ static void print_failure(const char *what, double sec)
 }
 
 int bench_stability(void); /* bench_stability.c */
+int bench_ntk(void);       /* bench_ntk.c */
 
 int main(void)
 {
@@ -457,5 +458,6 @@ int main(void)
     printf("\ntotal bench time %.1f s\n", now() - t_start);
     /* The stability engine: gradient-norm curve, Lyapunov spectrum, region map (bench_stability.c). */
     bench_stability();
+    bench_ntk();
     return 0;
 }

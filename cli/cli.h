@@ -43,9 +43,12 @@ typedef struct {
     size_t per_decade;       /* gradnorm: lags per decade (0: every step) */
     const char *x_spec, *y_spec, *metric; /* region */
     size_t threads;          /* region, experiment: OpenMP threads (0: the default) */
-    const char *out_dir;     /* experiment, plot */
+    const char *out_dir;     /* experiment, plot, ntk */
     const char *format, *data_dir; /* plot */
     int missing;             /* plot: list the commands that make the missing data (flag) */
+    /* ntk: --width, --widths, --beta, --reading as given (checked in cmd_ntk.c) */
+    const char *ntk_width, *ntk_widths, *ntk_beta, *ntk_reading;
+    int seeds_given;
     /* verify */
     int tier;
     const char *only, *json_path, *report_path;
@@ -116,5 +119,6 @@ int cli_has_command(const char *name);
 /* The --help text of 'odernn explore' (explore.c). */
 #define EXPLORE_HELP explore_help
 extern const char explore_help[];
+int cmd_ntk(cli_opts *o);        /* cmd_ntk.c */
 
 #endif

@@ -173,6 +173,29 @@ static const cli_command commands[] = {
      "--format --data-dir --out-dir --missing", 0, cmd_plot},
     {"explore", "interactive stability explorer (a REPL; scripts on stdin)",
      EXPLORE_HELP, "", 0, cmd_explore},
+    {"ntk", "kernel-limit width sweep ([KL], THEORY.md §7)",
+     "odernn ntk [options]\n\nThe kernel limit of a width-N recurrent network trained online on a Markov chain\n"
+     "(THEORY.md §7, docs/theory/kernel-limit.md): unit i has H^i_{k+1} = tanh(W^i X_k + B^i H^i_k)\n"
+     "(reading a) or tanh(W^i X_k + B^i mean_j H^j_k) (reading b), output g = N^-beta sum_i C^i H^i,\n"
+     "SGD rate N^-(2-2beta), time t = k/N. For every width and seed: the NTK's distance to its limit\n"
+     "and the output at initialisation, and after training to t_end the parameter and kernel drifts\n"
+     "and the distance to the limit kernel ODE; then log-log slopes against N with 95% bootstrap\n"
+     "intervals, next to THEORY.md's exponents. Writes <out-dir>/ntk-sweep.csv (beta, reading, N,\n"
+     "seed, metric, value) and <out-dir>/ntk-fits.csv. Resumable: rerunning the same command after an\n"
+     "interruption reads the finished runs back and computes only the rest.\n\n"
+     "  --widths A:B        powers of two A, 2A, ..., B (default 64:4096)\n"
+     "  --width N           one width only (no slopes)\n"
+     "  --seeds S           replicates per width (default 16)\n"
+     "  --beta B            in [0.5, 1); a comma list; or all = 0.5,0.6,0.75,0.9 (default 0.75)\n"
+     "  --reading R         a (diagonal memory) | b (mean-field) | both (default a)\n"
+     "  --steps K           SGD steps at the smallest width; every width trains for the same time\n"
+     "                      t_end = K / N_min (default K = N_min: t_end = 1)\n"
+     "  --seed S            the run's seed (default 1)\n"
+     "  --threads T         OpenMP threads (default: all cores; results do not depend on it)\n"
+     "  --out-dir D         output folder (default results)\n"
+     "  --json              {beta, reading, widths, seeds, horizon, metrics: {name: {slope, ci95,\n"
+     "                      expected, means}}} on stdout (an array for several beta or readings)\n",
+     "--widths --width --seeds --beta --reading --steps --seed --threads --out-dir --json", 0, cmd_ntk},
     {"verify", "run the theorem checks",
      "odernn verify [options]\n\nRuns the checks of THEORY.md: one line per check, then 'N passed, N failed'.\n"
      "Exit status 1 if any check failed.\n\n"
@@ -373,6 +396,15 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             rc = parse_size(name, v, 2, 10000, &o->blocks);
         } else if (!strcmp(name, "--seeds")) {
             rc = parse_size(name, v, 1, 10000, &o->seeds);
+            o->seeds_given = 1;
+        } else if (!strcmp(name, "--width")) {
+            o->ntk_width = v;
+        } else if (!strcmp(name, "--widths")) {
+            o->ntk_widths = v;
+        } else if (!strcmp(name, "--beta")) {
+            o->ntk_beta = v;
+        } else if (!strcmp(name, "--reading")) {
+            o->ntk_reading = v;
         } else if (!strcmp(name, "--ode")) {
             o->ode = 1;
         } else if (!strcmp(name, "--interval")) {
@@ -440,6 +472,8 @@ int main(int argc, char **argv)
         /* Commands whose natural horizon is longer than simulate's 100 steps. */
         if (!strcmp(commands[i].name, "lyapunov"))
             o.steps = 10000;
+        else if (!strcmp(commands[i].name, "ntk"))
+            o.steps = 0; /* the sweep's default horizon, t_end = 1 */
         else if (!strcmp(commands[i].name, "gradnorm") || !strcmp(commands[i].name, "energy") ||
                  !strcmp(commands[i].name, "region"))
             o.steps = 1000;

@@ -230,4 +230,98 @@ int rnn_lyap_dt_sweep(rnn_cell *c, const rnn_input *in, const double *s0,
                       const rnn_lyap_dt_opts *o, double *cell_exp, double *ode_exp,
                       double *ode_err, char *msg, size_t len);
 
+/* ---- kernel-limit width sweep (ntk_sweep.c) and its checks (kernel_checks.c) ----------------
+ * THEORY.md §7 [KL]; docs/theory/kernel-limit.md. For every (beta, reading, N, seed): the
+ * network of analysis/ntk.c at width N, seeded by rnn_seed_derive(seed, "ntk:init:<beta>:<r>:<N>",
+ * replicate) (its data path likewise with "ntk:path:..."), measured at initialisation and,
+ * with train, along online SGD up to t_end = horizon (horizon N steps). The metrics: */
+enum {
+    RNN_NTK_M_FLUCTUATION,  /* ||K^N_0 - K||_F / ||K||_F on the probes (K: the quadrature limit) */
+    RNN_NTK_M_OUTPUT_INIT,  /* rms over the probes of g^N_0 */
+    RNN_NTK_M_PARAM_DRIFT,  /* max over checkpoints of mean_i |theta^i_t - theta^i_0|_2 */
+    RNN_NTK_M_KERNEL_DRIFT, /* max over checkpoints of ||K^N_t - K^N_0||_F */
+    RNN_NTK_M_LIMIT_DIST,   /* max over checkpoints (and t = 0) and probes of |g^N_t - g_t| */
+    RNN_NTK_M_MEMORY,       /* memory forgetting rate (geometric mean per step) */
+    RNN_NTK_N_METRICS
+};
+const char *rnn_ntk_metric_name(int metric); /* "ntk_fluctuation", ... */
+/* The exponent of the metric in N that THEORY.md §7 states (limit_distance: the bound
+ * -min(beta - 1/2, 1 - beta, 1/2); memory_contraction: 0). */
+double rnn_ntk_expected_slope(int metric, double beta);
+
+#define RNN_NTK_MAX_LIST 32
+typedef struct {
+    double betas[RNN_NTK_MAX_LIST];
+    size_t n_betas;
+    rnn_ntk_reading readings[2];
+    size_t n_readings;
+    size_t widths[RNN_NTK_MAX_LIST];
+    size_t n_widths;
+    size_t seeds;          /* replicates 0..seeds-1 per (beta, reading, N) */
+    double horizon;        /* t_end in time units t = k / N */
+    size_t checkpoints;    /* measurements at t_end j / checkpoints, j = 1..checkpoints */
+    size_t probes, history;/* P probe histories of length L */
+    size_t samples;        /* M stationary samples for the limit dynamics */
+    size_t quad_w, quad_b; /* quadrature nodes of the limit kernel */
+    int train;             /* 0: only the metrics at initialisation (and memory) */
+    double alpha, b_max;
+    rnn_ntk_c_law c_law;
+    rnn_ntk_data_opts data;
+    size_t boot;           /* bootstrap resamples */
+    unsigned long seed;
+    size_t threads;        /* OpenMP threads (0: the default); results do not depend on it */
+    int progress;          /* progress on stderr */
+    const char *out_dir;   /* NULL: nothing written; else ntk-sweep.csv and ntk-fits.csv */
+    const char *command;   /* the command line, for the preamble */
+} rnn_ntk_sweep_opts;
+
+/* beta 0.75, reading a, widths 64..4096, 16 seeds, horizon 1, 4 checkpoints, P 16, L 24,
+ * M 512, quadrature 96 x 12, train, alpha 1, b_max 0.5, C = +-1, chain data, 1000 resamples. */
+void rnn_ntk_sweep_opts_default(rnn_ntk_sweep_opts *o);
+
+typedef struct {
+    double beta;
+    rnn_ntk_reading reading;
+    size_t N, seed;
+    double value[RNN_NTK_N_METRICS]; /* NAN where not measured */
+    double memory_worst, memory_bound; /* largest one-step ratio and its bound (not in the CSV) */
+} rnn_ntk_row;
+
+typedef struct {
+    double beta;
+    rnn_ntk_reading reading;
+    int metric;
+    double slope, ci_lo, ci_hi, expected, intercept;
+    int ok;                /* 0: too few widths or a non-positive mean (no fit) */
+} rnn_ntk_fit;
+
+typedef struct {
+    rnn_ntk_row *rows;     /* the requested (beta, reading, N, seed), in that order */
+    size_t n_rows;
+    rnn_ntk_fit *fits;     /* per (beta, reading, metric) */
+    size_t n_fits;
+    size_t computed, resumed; /* rows computed now / read back from the CSV */
+    double limit_kernel_norm[2]; /* ||K||_F on the probes, per reading */
+} rnn_ntk_sweep_result;
+
+/* Runs the sweep (OpenMP over tasks). With out_dir, every finished (beta, reading, N, seed) is
+ * appended to ntk-sweep.csv as one write of complete lines and fsynced; on a rerun the complete
+ * ones are read back and skipped (a partial last line or an incomplete group is discarded), and
+ * at the end the file is rewritten sorted (atomically) and ntk-fits.csv written. A CSV made with
+ * other settings is an error (RNN_EINVAL). */
+int rnn_ntk_sweep_run(const rnn_ntk_sweep_opts *o, rnn_ntk_sweep_result **out, char *msg,
+                      size_t len);
+void rnn_ntk_sweep_result_free(rnn_ntk_sweep_result *r);
+/* The fit of (beta, reading, metric), or NULL. */
+const rnn_ntk_fit *rnn_ntk_sweep_fit(const rnn_ntk_sweep_result *r, double beta,
+                                     rnn_ntk_reading reading, int metric);
+
+int rnn_check_kernel_memory_contraction(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_kernel_ntk_fluctuation(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_kernel_output_at_init(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_kernel_parameter_drift(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_kernel_kernel_drift(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_kernel_limit_ode(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+int rnn_check_kernel_control(const rnn_check_ctx *, const rnn_cell_type *, rnn_check_result *);
+
 #endif
