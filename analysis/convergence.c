@@ -94,62 +94,50 @@ static double traj_rel_diff(size_t nt, size_t n, const double *A, const double *
     return den > 0 ? num / den : num;
 }
 
-static int reference_cvode(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
-                           const double *times, rnn_cvode_method method, double rtol, double *S,
-                           rnn_cvode_stats *st, char *msg, size_t len)
+/* The reference on the output grid: CVODE with `method` at rtol (sub == 0), or rk8pd with sub
+ * steps per output interval. */
+static int reference(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
+                     const double *times, rnn_cvode_method method, double rtol, size_t sub,
+                     double *S, rnn_cvode_stats *st, char *msg, size_t len)
 {
     rnn_cell_ode_ctx ctx;
     rnn_ode ode;
     int rc = rnn_cell_ode_bind(c, in, &ctx, &ode);
     if (rc != RNN_OK)
         return rc;
-    rnn_cvode_opts o;
-    rnn_cvode_opts_default(&o);
-    o.method = method;
-    o.rtol = rtol;
-    o.atol = rtol * 1e-2; /* states are O(1): keep the absolute floor below the relative one */
-    o.max_steps = 1000000;
-    rc = rnn_cvode_solve(&ode, 0.0, s0, nt, times, S, &o, st, msg, len);
-    rnn_cell_ode_unbind(&ctx);
-    return rc;
-}
-
-static int reference_rk8pd(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
-                           const double *times, size_t sub, double *S, char *msg, size_t len)
-{
-    rnn_cell_ode_ctx ctx;
-    rnn_ode ode;
-    int rc = rnn_cell_ode_bind(c, in, &ctx, &ode);
-    if (rc != RNN_OK)
-        return rc;
-    rc = rnn_rk8pd_solve(&ode, 0.0, s0, nt, times, sub, S, msg, len);
+    if (sub > 0) {
+        rc = rnn_rk8pd_solve(&ode, 0.0, s0, nt, times, sub, S, msg, len);
+    } else {
+        rnn_cvode_opts o;
+        rnn_cvode_opts_default(&o);
+        o.method = method;
+        o.rtol = rtol;
+        o.atol = rtol * 1e-2; /* states are O(1): keep the absolute floor below the relative one */
+        o.max_steps = 1000000;
+        rc = rnn_cvode_solve(&ode, 0.0, s0, nt, times, S, &o, st, msg, len);
+    }
     rnn_cell_ode_unbind(&ctx);
     return rc;
 }
 
 /* Refinement r of the reference: CVODE at rtol ref_rtol 10^-r, or rk8pd with sub0 2^r steps
- * per output interval; `loose` is refinement r, `tight` refinement r + 1. */
+ * per output interval; `loose` is refinement r, `tight` refinement r + 1. For r > 0 the caller
+ * passes the previous tight solution as `loose` (it is refinement r), so only `tight` is solved. */
 static int reference_pair(const rnn_cell *c, const rnn_input *in, const double *s0, size_t nt,
                           const double *times, const rnn_converge_opts *o, size_t sub0, int r,
                           double *loose, double *tight, rnn_converge_result *res, char *msg,
                           size_t len)
 {
-    if (o->ref_rk8pd) {
-        size_t sub = sub0 << r;
-        int rc = reference_rk8pd(c, in, s0, nt, times, sub, loose, msg, len);
-        if (rc == RNN_OK)
-            rc = reference_rk8pd(c, in, s0, nt, times, 2 * sub, tight, msg, len);
-        res->ref_rtol = 0;
-        res->ref_substeps = 2 * sub;
-        return rc;
-    }
-    double rtol = o->ref_rtol * pow(10.0, -r);
-    int rc = reference_cvode(c, in, s0, nt, times, o->ref_method, rtol, loose, NULL, msg, len);
+    const size_t sub = o->ref_rk8pd ? sub0 << r : 0;
+    const double rtol = o->ref_rk8pd ? 0 : o->ref_rtol * pow(10.0, -r);
+    int rc = RNN_OK;
+    if (r == 0)
+        rc = reference(c, in, s0, nt, times, o->ref_method, rtol, sub, loose, NULL, msg, len);
     if (rc == RNN_OK)
-        rc = reference_cvode(c, in, s0, nt, times, o->ref_method, rtol / 10, tight,
-                             &res->ref_stats, msg, len);
+        rc = reference(c, in, s0, nt, times, o->ref_method, rtol / 10, 2 * sub, tight,
+                       &res->ref_stats, msg, len);
     res->ref_rtol = rtol / 10;
-    res->ref_substeps = 0;
+    res->ref_substeps = 2 * sub;
     return rc;
 }
 
@@ -202,6 +190,11 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
     const size_t sub0 = fine_dt > RK8_H0 ? (size_t)ceil(fine_dt / RK8_H0) : 1;
     double min_err = INFINITY, prev_ref_error = INFINITY;
     for (int refine = 0;; refine++) {
+        if (refine > 0) { /* the previous tight solution is this refinement's loose one */
+            double *tmp = ref_loose;
+            ref_loose = ref_tight;
+            ref_tight = tmp;
+        }
         if (rc == RNN_OK)
             rc = reference_pair(c, in, s0, nf + 1, times, o, sub0, refine, ref_loose, ref_tight,
                                 r, msg, len);

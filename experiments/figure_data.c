@@ -258,6 +258,39 @@ static int find_types(size_t n, const char *const *names, const rnn_cell_type **
     return RNN_OK;
 }
 
+/* ---- one driven run: a cell, the sines input and a seeded initial state ----------------------- */
+
+/* The streams "<name>:cell", "<name>:input" and "<name>:s0" with index r give the parameters,
+ * the input and s0 (N(0, S0_SCALE^2)) of replicate r of experiment <name>. */
+typedef struct {
+    rnn_cell *c;
+    rnn_input *in;
+    double *s0;
+} driven_run;
+
+static int driven_run_open(driven_run *d, const rnn_cell_type *type, size_t m, unsigned long seed,
+                           const char *name, size_t r)
+{
+    char stream[64];
+    snprintf(stream, sizeof stream, "%s:cell", name);
+    d->c = rnn_cell_alloc(type, m, D_INPUT, rnn_seed_derive(seed, stream, r));
+    snprintf(stream, sizeof stream, "%s:input", name);
+    d->in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(seed, stream, r));
+    d->s0 = d->c ? malloc(d->c->n_state * sizeof(double)) : NULL;
+    if (!d->c || !d->in || !d->s0)
+        return RNN_ENOMEM;
+    snprintf(stream, sizeof stream, "%s:s0", name);
+    rnn_cell_random_state(d->c, rnn_seed_derive(seed, stream, r), S0_SCALE, d->s0);
+    return RNN_OK;
+}
+
+static void driven_run_close(driven_run *d)
+{
+    free(d->s0);
+    rnn_input_free(d->in);
+    rnn_cell_free(d->c);
+}
+
 /* ---- as-fig1 ------------------------------------------------------------------------------------ */
 
 #define FIG1_STEPS 50
@@ -335,21 +368,15 @@ static int gradnorm_task(void *vctx, size_t task, char *msg, size_t len)
     gradnorm_ctx *g = vctx;
     const size_t ci = task / g->seeds, r = task % g->seeds;
     const rnn_cell_type *type = g->types[ci];
-    rnn_cell *c = rnn_cell_alloc(type, g->m, D_INPUT, rnn_seed_derive(g->seed, "gradnorm:cell", r));
-    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(g->seed, "gradnorm:input", r));
-    double *s0 = c ? malloc(c->n_state * sizeof(double)) : NULL;
-    int rc = c && in && s0 ? RNN_OK : RNN_ENOMEM;
+    driven_run d;
+    int rc = driven_run_open(&d, type, g->m, g->seed, "gradnorm", r);
     char inner[TASK_MSG - 64] = "";
-    if (rc == RNN_OK) {
-        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "gradnorm:s0", r), S0_SCALE, s0);
-        rc = rnn_grad_tangent(c, in, s0, g->n_lags, g->lags, g->log_norm + task * g->n_lags,
+    if (rc == RNN_OK)
+        rc = rnn_grad_tangent(d.c, d.in, d.s0, g->n_lags, g->lags, g->log_norm + task * g->n_lags,
                               inner, sizeof inner);
-    }
     if (rc != RNN_OK)
         snprintf(msg, len, "%s, seed %zu: %s", type->name, r, inner[0] ? inner : rnn_strerror(rc));
-    free(s0);
-    rnn_input_free(in);
-    rnn_cell_free(c);
+    driven_run_close(&d);
     return rc;
 }
 
@@ -573,26 +600,21 @@ static int lyapdt_task(void *vctx, size_t task, char *msg, size_t len)
 {
     lyapdt_ctx *g = vctx;
     const rnn_cell_type *type = g->types[task];
-    rnn_cell *c = rnn_cell_alloc(type, g->m, D_INPUT, rnn_seed_derive(g->seed, "lyap-dt:cell", task));
-    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(g->seed, "lyap-dt:input", task));
-    double *s0 = c ? malloc(c->n_state * sizeof(double)) : NULL;
-    int rc = c && in && s0 ? RNN_OK : RNN_ENOMEM;
+    driven_run d;
+    int rc = driven_run_open(&d, type, g->m, g->seed, "lyap-dt", task);
     char inner[TASK_MSG - 64] = "";
     if (rc == RNN_OK) {
-        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "lyap-dt:s0", task), S0_SCALE, s0);
         rnn_lyap_dt_opts o = g->base;
         o.dt0 = g->dt0[task];
         o.ode_interval = g->interval_steps * o.dt0;
-        rc = rnn_lyap_dt_sweep(c, in, s0, &o, g->cell_exp + task * g->base.levels * LD_MAX_STATE,
+        rc = rnn_lyap_dt_sweep(d.c, d.in, d.s0, &o, g->cell_exp + task * g->base.levels * LD_MAX_STATE,
                                g->ode_exp + task * LD_MAX_STATE, &g->ode_err[task], inner,
                                sizeof inner);
-        g->n_state[task] = c->n_state;
+        g->n_state[task] = d.c->n_state;
     }
     if (rc != RNN_OK)
         snprintf(msg, len, "%s: %s", type->name, inner[0] ? inner : rnn_strerror(rc));
-    free(s0);
-    rnn_input_free(in);
-    rnn_cell_free(c);
+    driven_run_close(&d);
     return rc;
 }
 
@@ -801,22 +823,17 @@ static int converge_task(void *vctx, size_t task, char *msg, size_t len)
 {
     converge_ctx *g = vctx;
     const rnn_cell_type *type = g->types[task];
-    rnn_cell *c = rnn_cell_alloc(type, g->m, D_INPUT, rnn_seed_derive(g->seed, "convergence:cell", task));
-    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(g->seed, "convergence:input", task));
-    double *s0 = c ? malloc(c->n_state * sizeof(double)) : NULL;
-    int rc = c && in && s0 ? RNN_OK : RNN_ENOMEM;
+    driven_run d;
+    int rc = driven_run_open(&d, type, g->m, g->seed, "convergence", task);
     char inner[TASK_MSG - 64] = "";
     if (rc == RNN_OK) {
-        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "convergence:s0", task), S0_SCALE, s0);
         rnn_converge_opts o;
         rnn_converge_opts_for_order(&o, type->order, type->history);
-        rc = rnn_converge(c, in, s0, &o, &g->res[task], inner, sizeof inner);
+        rc = rnn_converge(d.c, d.in, d.s0, &o, &g->res[task], inner, sizeof inner);
     }
     if (rc != RNN_OK)
         snprintf(msg, len, "%s: %s", type->name, inner[0] ? inner : rnn_strerror(rc));
-    free(s0);
-    rnn_input_free(in);
-    rnn_cell_free(c);
+    driven_run_close(&d);
     return rc;
 }
 
@@ -1059,36 +1076,33 @@ static int lyapspec_task(void *vctx, size_t task, char *msg, size_t len)
     lyapspec_ctx *g = vctx;
     const size_t ci = task / g->seeds, r = task % g->seeds;
     const rnn_cell_type *type = g->types[ci];
-    rnn_cell *c = rnn_cell_alloc(type, g->m, D_INPUT, rnn_seed_derive(g->seed, "lyap-spectra:cell", r));
-    rnn_input *in = rnn_input_alloc_sines(D_INPUT, rnn_seed_derive(g->seed, "lyap-spectra:input", r));
-    const size_t n = c ? c->n_state : 0;
-    rnn_lyap_result *res = c ? rnn_lyap_result_alloc(n, n, 10) : NULL;
-    double *s0 = c ? malloc(n * sizeof(double)) : NULL;
-    int rc = c && in && res && s0 ? RNN_OK : RNN_ENOMEM;
+    driven_run d;
+    int rc = driven_run_open(&d, type, g->m, g->seed, "lyap-spectra", r);
+    const size_t n = d.c ? d.c->n_state : 0;
+    rnn_lyap_result *res = d.c ? rnn_lyap_result_alloc(n, n, 10) : NULL;
+    if (rc == RNN_OK && !res)
+        rc = RNN_ENOMEM;
     char inner[TASK_MSG - 64] = "";
     if (rc == RNN_OK && n > LS_MAX_STATE) {
         snprintf(inner, sizeof inner, "state size %zu > %d", n, LS_MAX_STATE);
         rc = RNN_EINVAL;
     }
     if (rc == RNN_OK) {
-        rnn_cell_random_state(c, rnn_seed_derive(g->seed, "lyap-spectra:s0", r), S0_SCALE, s0);
         rnn_lyap_opts o = {.k = n, .transient = g->transient, .steps = g->steps, .reorth = 1,
                            .blocks = 10};
-        rc = rnn_lyap_spectrum(c, in, s0, &o, res, inner, sizeof inner);
+        rc = rnn_lyap_spectrum(d.c, d.in, d.s0, &o, res, inner, sizeof inner);
     }
     if (rc == RNN_OK) {
         double *e = g->exps + task * LS_MAX_STATE;
         for (size_t i = 0; i < n; i++)
-            e[i] = res->exponents[i] / rnn_cell_dt(c);
+            e[i] = res->exponents[i] / rnn_cell_dt(d.c);
         qsort(e, n, sizeof(double), cmp_desc);
         g->n_state[ci] = n;
     } else {
         snprintf(msg, len, "%s, seed %zu: %s", type->name, r, inner[0] ? inner : rnn_strerror(rc));
     }
-    free(s0);
     rnn_lyap_result_free(res);
-    rnn_input_free(in);
-    rnn_cell_free(c);
+    driven_run_close(&d);
     return rc;
 }
 

@@ -144,7 +144,6 @@ int rnn_check_odernn_stability_gradients(const rnn_check_ctx *ctx, const rnn_cel
                      * as growth, and predicted from the spectrum along the part that exists. */
                     blown++;
                     rate = INFINITY;
-                    run = RNN_OK;
                     size_t k = 0;
                     while (k < N_STEPS && rnn_all_finite(n, S + (k + 1) * n))
                         k++;

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 #include "experiments.h"
@@ -74,6 +75,8 @@ Test(cli, bad_input_exits_2_with_what_is_allowed)
     cr_assert(strstr(out, "unknown option '--bogus'"));
     cr_assert_eq(program_run("simulate tanh --steps"), 2);
     cr_assert_eq(program_run("converge tanh --levels 2"), 2);
+    cr_assert_eq(program_run("converge tanh --reference euler"), 2);
+    cr_assert(strstr(out, "cvode, rk8pd"), "%s", out);
     cr_assert_eq(program_run("reference tanh --rtol -1"), 2);
     cr_assert_eq(program_run("reference tanh --method rk4"), 2);
     cr_assert_eq(program_run("verify --tier nope"), 2);
@@ -146,6 +149,19 @@ Test(cli, converge_json_contract_and_order)
     cr_assert_not_null(p);
     double order = atof(p + strlen("\"order\":"));
     cr_assert(order > 0.85 && order < 1.15, "order %g", order);
+}
+
+/* The order-aware defaults: rk:rk4:tanh is measured against rk8pd and reports the tableau's
+ * order 4 (issue 3's contract). */
+Test(cli, converge_rk4_reports_tableau_order)
+{
+    cr_assert_eq(program_run("converge rk:rk4:tanh --json --hidden 8"), 0);
+    cr_assert(strstr(out, "\"expected_order\":\t4"), "%s", out);
+    cr_assert(strstr(out, "\"solver\":\t\"GSL rk8pd, fixed steps\""), "%s", out);
+    const char *p = strstr(out, "\"order\":");
+    cr_assert_not_null(p);
+    double order = atof(p + strlen("\"order\":"));
+    cr_assert(fabs(order - 4.0) <= 0.15, "order %g", order);
 }
 
 Test(cli, params_round_trip_and_mismatch)
