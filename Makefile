@@ -51,7 +51,10 @@ deps:
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMPFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(FILE_CFLAGS) $(OMPFLAGS) -MMD -MP -c $< -o $@
+
+# vmath.c's tanh loop vectorises only when compares may not trap (it reads no FP flags)
+$(BUILD)/cells/vmath.o: FILE_CFLAGS = -fno-trapping-math
 
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^

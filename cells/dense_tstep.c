@@ -125,7 +125,7 @@ static int step(const rnn_cell *c, size_t nb, double t, const double *s, const d
         /* shift first: it writes only blocks >= 1, so out == s stays correct */
         memmove(ob + m, sb, (n - m) * sizeof(double));
         for (size_t i = 0; i < m; i++)
-            ob[i] = (1.0 - dt) * sb[i] + dt * tanh(a[b * m + i]);
+            ob[i] = (1.0 - dt) * sb[i] + dt * rnn_tanh(a[b * m + i]);
     }
     return RNN_OK;
 }
@@ -140,7 +140,7 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     preact(c, 1, s, u, a);
     memset(J, 0, n * n * sizeof(double));
     for (size_t i = 0; i < m; i++) {
-        const double th = tanh(a[i]), di = dt * (1.0 - th * th);
+        const double th = rnn_tanh(a[i]), di = dt * (1.0 - th * th);
         for (size_t j = 0; j < n; j++)
             J[i * n + j] = di * Wm[i * n + j];
         J[i * n + i] += 1.0 - dt;
@@ -159,7 +159,7 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     double *a = c->work, *delta = c->work + m;
     preact(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
-        const double th = tanh(a[i]);
+        const double th = rnn_tanh(a[i]);
         delta[i] = dt * (1.0 - th * th) * g[i];
     }
     rnn_gemv_t(m, n, P(c, W), delta, 0.0, gs);
@@ -192,7 +192,7 @@ static int ode_rhs(const rnn_cell *c, double t, const double *s, const double *u
         memcpy(a, z, m * sizeof(double));
         rnn_gemm_rows(1, m, m, c->derived, h, m, 1.0, a);
         for (size_t i = 0; i < m; i++)
-            f[blk * m + i] = tanh(a[i]) - h[i];
+            f[blk * m + i] = rnn_tanh(a[i]) - h[i];
     }
     return RNN_OK;
 }
@@ -210,7 +210,7 @@ static int ode_jacobian(const rnn_cell *c, double t, const double *s, const doub
         rnn_gemm_rows(1, m, m, Wb, s + blk * m, m, 1.0, a);
         const size_t o = blk * m;
         for (size_t i = 0; i < m; i++) {
-            const double th = tanh(a[i]), di = 1.0 - th * th;
+            const double th = rnn_tanh(a[i]), di = 1.0 - th * th;
             for (size_t j = 0; j < m; j++)
                 J[(o + i) * n + o + j] = di * Wb[i * m + j];
             J[(o + i) * n + o + i] -= 1.0;
@@ -232,7 +232,7 @@ static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u
         rnn_gemm_rows(1, m, m, c->derived, s + o, m, 1.0, a);
         rnn_gemm_rows(1, m, m, c->derived, v + o, m, 0.0, Jv + o);
         for (size_t i = 0; i < m; i++) {
-            const double th = tanh(a[i]);
+            const double th = rnn_tanh(a[i]);
             Jv[o + i] = (1.0 - th * th) * Jv[o + i] - v[o + i];
         }
     }

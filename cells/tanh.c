@@ -11,6 +11,7 @@
  *   step Jacobian:  dh_n/dh = (1 - dt) I + dt D W
  *   step VJP:       delta = dt D g;  dL/dh = (1 - dt) g + W^T delta;  (ODE VJP: dt -> 1, 1 - dt -> -1)
  *                   dL/dW += delta h^T,  dL/dU += delta u^T,  dL/db += delta
+ *   sigma is rnn_tanh_v (vmath.c): vectorised, within 2 ulp of the correctly rounded tanh.
  *
  * Reference: THEORY.md §2; Pascanu, Mikolov, Bengio, ICML 2013 (the cell of [PA]).
  */
@@ -60,12 +61,13 @@ static void init(rnn_cell *c, gsl_rng *r)
     rnn_fill_uniform(r, 0.1, m, P(c, B));
 }
 
-/* a[nb x m] = s W^T + u U^T + b */
-static void preact(const rnn_cell *c, size_t nb, const double *s, const double *u, double *a)
+/* a[nb x m] = tanh(s W^T + u U^T + b), the tanh vectorised (vmath.c) */
+static void activation(const rnn_cell *c, size_t nb, const double *s, const double *u, double *a)
 {
     rnn_gemm_rows(nb, c->m, c->m, P(c, W), s, c->m, 0.0, a);
     rnn_gemm_rows(nb, c->m, c->d, P(c, U), u, c->d, 1.0, a);
     rnn_add_bias_rows(nb, c->m, P(c, B), a);
+    rnn_tanh_v(nb * c->m, a, a);
 }
 
 static int step(const rnn_cell *c, size_t nb, double t, const double *s, const double *u,
@@ -74,9 +76,9 @@ static int step(const rnn_cell *c, size_t nb, double t, const double *s, const d
     (void)t;
     const double dt = c->hyper[DT];
     double *a = c->work;
-    preact(c, nb, s, u, a);
+    activation(c, nb, s, u, a);
     for (size_t i = 0; i < nb * c->m; i++)
-        out[i] = (1.0 - dt) * s[i] + dt * tanh(a[i]);
+        out[i] = (1.0 - dt) * s[i] + dt * a[i];
     return RNN_OK;
 }
 
@@ -87,9 +89,9 @@ static void jac(const rnn_cell *c, const double *s, const double *u, double alph
     const size_t m = c->m;
     const double *Wm = P(c, W);
     double *a = c->work;
-    preact(c, 1, s, u, a);
+    activation(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
-        double th = tanh(a[i]);
+        double th = a[i];
         double di = beta * (1.0 - th * th);
         for (size_t j = 0; j < m; j++)
             J[i * m + j] = di * Wm[i * m + j];
@@ -112,9 +114,9 @@ static void vjp(const rnn_cell *c, const double *s, const double *u, const doubl
 {
     const size_t m = c->m;
     double *a = c->work, *delta = c->work + m;
-    preact(c, 1, s, u, a);
+    activation(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
-        double th = tanh(a[i]);
+        double th = a[i];
         delta[i] = beta * (1.0 - th * th) * g[i];
         gs[i] = alpha * g[i];
     }
@@ -145,9 +147,9 @@ static int ode_rhs(const rnn_cell *c, double t, const double *s, const double *u
 {
     (void)t;
     double *a = c->work;
-    preact(c, 1, s, u, a);
+    activation(c, 1, s, u, a);
     for (size_t i = 0; i < c->m; i++)
-        f[i] = tanh(a[i]) - s[i];
+        f[i] = a[i] - s[i];
     return RNN_OK;
 }
 
@@ -164,10 +166,10 @@ static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u
     (void)t;
     const size_t m = c->m;
     double *a = c->work;
-    preact(c, 1, s, u, a);
+    activation(c, 1, s, u, a);
     rnn_gemm_rows(1, m, m, P(c, W), v, m, 0.0, Jv);
     for (size_t i = 0; i < m; i++) {
-        double th = tanh(a[i]);
+        double th = a[i];
         Jv[i] = (1.0 - th * th) * Jv[i] - v[i];
     }
     return RNN_OK;

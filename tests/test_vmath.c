@@ -1,0 +1,81 @@
+/*
+ * test_vmath.c — rnn_tanh_v against tanhl (80-bit, so its rounding to double is the correctly
+ * rounded tanh but for rare ties) over [-40, 40], near the branch point 0.625, in the
+ * subnormal range, and at the special values.
+ */
+#include <criterion/criterion.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "cell.h"
+
+/* distance in units in the last place between two finite doubles of the same sign */
+static double ulps(double a, double b)
+{
+    if (a == b)
+        return 0;
+    int64_t ia, ib;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    if (ia < 0)
+        ia = INT64_MIN - ia;
+    if (ib < 0)
+        ib = INT64_MIN - ib;
+    return fabs((double)(ia - ib));
+}
+
+static double max_ulps(size_t n, const double *x)
+{
+    double y[1024], worst = 0;
+    cr_assert(n <= 1024);
+    rnn_tanh_v(n, x, y);
+    for (size_t i = 0; i < n; i++) {
+        double ref = (double)tanhl((long double)x[i]);
+        double e = ulps(y[i], ref);
+        if (e > worst)
+            worst = e;
+        cr_assert_eq(rnn_tanh(x[i]), y[i], "scalar and array disagree at %.17g", x[i]);
+    }
+    return worst;
+}
+
+Test(vmath, tanh_within_2_ulp_on_a_dense_grid)
+{
+    double x[1024], worst = 0;
+    for (int block = 0; block < 200; block++) {
+        for (int i = 0; i < 1024; i++) /* 204800 points over [-40, 40], not on a round grid */
+            x[i] = -40.0 + 80.0 * ((block * 1024 + i) + 0.318309886) / (200.0 * 1024);
+        double w = max_ulps(1024, x);
+        worst = w > worst ? w : worst;
+    }
+    cr_log_info("tanh: worst %.0f ulp over [-40, 40]", worst);
+    cr_assert_leq(worst, 2.0, "worst error %.0f ulp", worst);
+}
+
+Test(vmath, tanh_near_the_branch_point_and_small_arguments)
+{
+    double x[1024];
+    for (int i = 0; i < 512; i++) {
+        x[i] = nextafter(0.625, 0.0) + (i - 256) * 1e-12; /* both sides of |x| = 0.625 */
+        x[512 + i] = ldexp(1.0 + i / 512.0, -(i % 60)) * (i % 2 ? -1 : 1);
+    }
+    cr_assert_leq(max_ulps(1024, x), 2.0);
+    double sub[4] = {DBL_MIN, -DBL_MIN, 4.9e-324, -0.0}, y[4];
+    rnn_tanh_v(4, sub, y);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(y[i], sub[i], "tanh(%g) = %g: tiny arguments are their own tanh", sub[i], y[i]);
+    cr_assert(signbit(y[3]), "tanh(-0) keeps its sign");
+}
+
+Test(vmath, tanh_special_values)
+{
+    double x[6] = {INFINITY, -INFINITY, NAN, 1e300, -1e300, 40.0}, y[6];
+    rnn_tanh_v(6, x, y);
+    cr_assert_eq(y[0], 1.0);
+    cr_assert_eq(y[1], -1.0);
+    cr_assert(isnan(y[2]), "NaN in gives NaN out");
+    cr_assert_eq(y[3], 1.0);
+    cr_assert_eq(y[4], -1.0);
+    cr_assert_eq(y[5], 1.0);
+}
