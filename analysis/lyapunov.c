@@ -4,7 +4,9 @@
  * Discrete (the QR method of Benettin et al. and Shimada & Nagashima):
  *   Q_0 a fixed n x k matrix with orthonormal columns,
  *   Z_t = J_t Q_{t-1},  J_t = d s_t / d s_{t-1};  every `reorth` steps Z = Q R (Householder,
- *   LAPACK dgeqrf + dorgqr) and lambda_i += log |R_ii|;  lambda_i / (measured steps).
+ *   LAPACK dgeqrf) and lambda_i += log |R_ii|;  lambda_i / (measured steps). For k < n the
+ *   frame Q is formed (dorgqr); for the full spectrum (k = n) Q stays as its reflectors and
+ *   the next J_t Q is applied from them (dormqr), so that Q is never formed (see qr_step).
  * The exponents are per step; divided by dt they are per unit time. The finite-time
  * exponents of `blocks` consecutive time blocks give a 95% interval of the mean (Student t).
  * Sum rule (k = n): prod_t det J_t = det(Q_T R) / det Q_0, so sum_i lambda_i equals the mean of
@@ -112,6 +114,8 @@ typedef struct {
     size_t n, k;
     double *block;        /* owns Q, Z and tau; Q and Z swap roles every step */
     double *Q, *Z, *tau, *work;
+    int full;             /* k = n: Q may be held as its reflectors */
+    int reflectors;       /* full: Q holds dgeqrf's output (R and the reflectors of Q) */
     lapack_int lwork;
 } qr_ws;
 
@@ -119,19 +123,23 @@ static int qr_init(qr_ws *w, size_t n, size_t k)
 {
     w->n = n;
     w->k = k;
+    w->full = k == n;
+    w->reflectors = 0;
     lapack_int N = (lapack_int)n, K = (lapack_int)k;
-    double q1 = 0, q2 = 0;
+    double q1 = 0, q2 = 0, q3 = 0;
     w->block = w->Q = malloc((2 * n * k + k) * sizeof(double));
     if (!w->Q)
         return RNN_ENOMEM;
     w->Z = w->Q + n * k;
     w->tau = w->Z + n * k;
     if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, N, K, w->Z, N, w->tau, &q1, -1) != 0 ||
-        LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, N, K, K, w->Z, N, w->tau, &q2, -1) != 0) {
+        LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, N, K, K, w->Z, N, w->tau, &q2, -1) != 0 ||
+        (w->full && LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'R', 'N', N, N, N, w->Z, N, w->tau,
+                                        w->Q, N, &q3, -1) != 0)) {
         free(w->block);
         return RNN_ESOLVER;
     }
-    w->lwork = (lapack_int)fmax(q1, q2) + 1;
+    w->lwork = (lapack_int)fmax(fmax(q1, q2), q3) + 1;
     w->work = malloc((size_t)w->lwork * sizeof(double));
     if (!w->work) {
         free(w->block);
@@ -158,6 +166,58 @@ static int qr_orthonormalise(qr_ws *w, double *A, double *acc)
             acc[i] += log(fabs(A[i + i * w->n]));
     info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, N, K, K, A, N, w->tau, w->work, w->lwork);
     return info == 0 ? RNN_OK : RNN_ESOLVER;
+}
+
+/* The spectrum's frame update and QR step. For k < n the frame Q (n x k) is explicit:
+ * Z = J Q by dgemm, and Z = Q R by dgeqrf + dorgqr. For the full spectrum (k = n) Q is kept
+ * as dgeqrf's reflectors and never formed: the next J Q is applied straight from them
+ * (dormqr, 2 n^3 flops, where dorgqr + dgemm cost 4/3 n^3 + 2 n^3). dormqr wants J in
+ * column-major order, and the cell's J is row-major: it is transposed in 32 x 32 tiles
+ * (n^2 moves, each tile within the cache). */
+static int qr_step(qr_ws *w, double *A, double *acc)
+{
+    if (!w->full)
+        return qr_orthonormalise(w, A, acc);
+    lapack_int N = (lapack_int)w->n;
+    if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, N, N, A, N, w->tau, w->work, w->lwork) != 0)
+        return RNN_ESOLVER;
+    for (size_t i = 0; i < w->n; i++)
+        acc[i] += log(fabs(A[i + i * w->n]));
+    w->reflectors = 1;
+    return RNN_OK;
+}
+
+/* B = A^T for n x n A, B (either order), by tiles. */
+static void transpose(size_t n, const double *A, double *B)
+{
+    enum { TILE = 32 };
+    for (size_t i0 = 0; i0 < n; i0 += TILE)
+        for (size_t j0 = 0; j0 < n; j0 += TILE) {
+            size_t i1 = i0 + TILE < n ? i0 + TILE : n, j1 = j0 + TILE < n ? j0 + TILE : n;
+            for (size_t i = i0; i < i1; i++)
+                for (size_t j = j0; j < j1; j++)
+                    B[j * n + i] = A[i * n + j];
+        }
+}
+
+/* Z = J Q, then Z becomes the frame (Q and Z swap). J is the cell's row-major Jacobian. */
+static int frame_apply(qr_ws *w, const double *J)
+{
+    const int n = (int)w->n, k = (int)w->k;
+    if (w->reflectors) {
+        transpose(w->n, J, w->Z); /* J column-major */
+        if (LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'R', 'N', n, n, n, w->Q, n, w->tau, w->Z, n,
+                                w->work, w->lwork) != 0)
+            return RNN_ESOLVER;
+        w->reflectors = 0;
+    } else { /* J row-major is J^T column-major */
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, k, n, 1.0, J, n, w->Q, n, 0.0,
+                    w->Z, n);
+    }
+    double *tmp = w->Q;
+    w->Q = w->Z;
+    w->Z = tmp;
+    return RNN_OK;
 }
 
 /* The initial frame: a fixed pseudo-random n x k matrix with orthonormal columns, the same for
@@ -271,12 +331,10 @@ int rnn_lyap_spectrum(const rnn_cell *c, const rnn_input *in, const double *s0,
             break;
         }
         memcpy(s, s_next, n * sizeof(double));
-        /* Z = J Q (J row-major is J^T column-major). */
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)n, (int)k, (int)n, 1.0, J,
-                    (int)n, w.Q, (int)n, 0.0, w.Z, (int)n);
-        double *tmp = w.Q;
-        w.Q = w.Z;
-        w.Z = tmp;
+        if ((rc = frame_apply(&w, J)) != RNN_OK) {
+            snprintf(msg, len, "lyapunov: LAPACK dormqr failed at step %zu of %s", t, c->type->name);
+            break;
+        }
         since_qr++;
         /* Re-orthonormalise every reorth steps, and always at the end of the transient and of
          * each block, so that each block's growth is its own. */
@@ -284,7 +342,7 @@ int rnn_lyap_spectrum(const rnn_cell *c, const rnn_input *in, const double *s0,
         int block_end = t > o->transient &&
                         (t == total_steps || block_of(j + 1, o->steps, o->blocks) != block_of(j, o->steps, o->blocks));
         if (since_qr == o->reorth || t == o->transient || block_end) {
-            rc = qr_orthonormalise(&w, w.Q, acc);
+            rc = qr_step(&w, w.Q, acc);
             if (rc != RNN_OK) {
                 snprintf(msg, len, "lyapunov: LAPACK QR failed at step %zu of %s", t, c->type->name);
                 break;
