@@ -22,6 +22,9 @@
  *                   dL/ds = W^T delta + ((1 - dt) g_0 + 0, g_1, ..., g_{t-1}) shifted:
  *                   dL/ds_j = W_{j+1}^T delta + [j = 0] (1 - dt) g_0 + [j < t-1] g_{j+1};
  *                   dL/dW += delta s^T,  dL/dU += delta u^T,  dL/db += delta
+ *   ODE VJP:        delta_j = D_j g_j;  dL/dh_j = -g_j + Wbar^T delta_j;  every W_k enters
+ *                   through Wbar, so each W_k += sum_j delta_j h_j^T (one dgemm per k);
+ *                   dL/dU += (sum_j delta_j) u^T,  dL/db += sum_j delta_j
  *
  * Reference: Niu, Horesh, Chuang, arXiv 1904.12933 [OD] (t-step ODERNNs; the Theta(t m^2)
  * baseline of QUNN); THEORY.md §5.4.
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
 #include "cell.h"
 
 enum { W, U, B };
@@ -66,10 +70,11 @@ static size_t layout(const rnn_cell_type *type, size_t m, size_t d, rnn_block *b
     return 3;
 }
 
+/* Per sample: a and delta (2 m); the ODE VJP keeps one delta per block ((t + 2) m). */
 static size_t work_size(const rnn_cell_type *type, size_t m, size_t d)
 {
-    (void)type, (void)d;
-    return 2 * m;
+    (void)d;
+    return (lags(type) + 2) * m;
 }
 
 /* Wbar = sum_k W_k */
@@ -150,6 +155,14 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
+/* dL/dU += delta u^T, dL/db += delta: the input part of both VJPs. */
+static void input_grad(const rnn_cell *c, const double *delta, const double *u, double *gtheta)
+{
+    rnn_ger(c->m, c->d, delta, u, gtheta + c->blocks[U].offset);
+    for (size_t i = 0; i < c->m; i++)
+        gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
 static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
                     const double *g, double *gs, double *gtheta)
 {
@@ -168,9 +181,7 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     for (size_t r = 0; r + m < n; r++)
         gs[r] += g[r + m]; /* block j was block j + 1 of the output */
     rnn_ger(m, n, delta, s, gtheta + c->blocks[W].offset);
-    rnn_ger(m, c->d, delta, u, gtheta + c->blocks[U].offset);
-    for (size_t i = 0; i < m; i++)
-        gtheta[c->blocks[B].offset + i] += delta[i];
+    input_grad(c, delta, u, gtheta);
     return RNN_OK;
 }
 
@@ -239,6 +250,44 @@ static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u
     return RNN_OK;
 }
 
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    const size_t m = c->m, nt = lags(c->type), tm = nt * m;
+    double *z = c->work, *a = c->work + m, *Delta = c->work + 2 * m;
+    input_part(c, u, z);
+    for (size_t blk = 0; blk < nt; blk++) {
+        const size_t o = blk * m;
+        double *delta = Delta + o;
+        memcpy(a, z, m * sizeof(double));
+        rnn_gemm_rows(1, m, m, c->derived, s + o, m, 1.0, a);
+        for (size_t i = 0; i < m; i++) {
+            const double th = rnn_tanh(a[i]);
+            delta[i] = (1.0 - th * th) * g[o + i];
+        }
+    }
+    /* W_k += Delta^T S for every k: Delta, S = s are t x m (rows delta_j, h_j); gW has
+     * leading dimension t m and W_k starts at column k m. */
+    double *gW = gtheta + c->blocks[W].offset;
+    for (size_t k = 0; k < nt; k++)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)m, (int)nt, 1.0, Delta,
+                    (int)m, s, (int)m, 1.0, gW + k * m, (int)tm);
+    for (size_t i = 0; i < m; i++) { /* a := sum_j delta_j */
+        a[i] = 0.0;
+        for (size_t blk = 0; blk < nt; blk++)
+            a[i] += Delta[blk * m + i];
+    }
+    input_grad(c, a, u, gtheta);
+    for (size_t blk = 0; blk < nt; blk++) { /* last: gs may alias g */
+        const size_t o = blk * m;
+        for (size_t i = 0; i < m; i++)
+            gs[o + i] = -g[o + i];
+        rnn_gemv_t(m, m, c->derived, Delta + o, 1.0, gs + o);
+    }
+    return RNN_OK;
+}
+
 /* ---- the types ------------------------------------------------------------------------------ */
 
 #define DENSE_OPS                                                                               \
@@ -257,7 +306,7 @@ static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u
     .n_hypers = sizeof hypers / sizeof hypers[0], .work_size = work_size,                       \
     .derived_size = derived_size, .init = init, .prepare = prepare, .step = step,              \
     .step_jacobian = step_jacobian, .step_vjp = step_vjp, .ode_rhs = ode_rhs,                   \
-    .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp
+    .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp, .ode_vjp = ode_vjp
 
 /* t = 1 is exactly forward Euler of its (one-block) ODE (tableau "euler"); t > 1 is a
  * multistep recursion, not a Runge-Kutta method (tableau NULL). */

@@ -18,6 +18,7 @@
  *   step Jacobian:  dh_n/dh = beta I + alpha D W
  *   step VJP:       delta = alpha D g;  dL/dh = beta g + W^T delta;
  *                   dL/dW += delta h^T,  dL/dU += delta u^T,  dL/db += delta
+ *   ODE VJP:        the same with (beta, alpha) -> (-r, r): delta = r D g, dL/dh = -r g + W^T delta
  *
  * The step is written as alpha sigma(a) + beta h (FastRNN's form), not h + dt f(h): at drift 0
  * the two differ by rounding only (a few ulps), which is what fastrnn.is-euler measures.
@@ -129,25 +130,42 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* gs = diag_coef g + W^T delta, delta = scale D g; parameters += delta (h, u, 1)^T.
+ * (diag_coef, scale) = (beta, alpha) for the step, (-r, r) for the ODE: the shapes of jac. */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g,
+                double diag_coef, double scale, double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m;
-    double alpha, beta;
-    coefficients(c, &alpha, &beta);
     double *a = c->work, *delta = c->work + m;
     preact(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
         double th = tanh(a[i]);
-        delta[i] = alpha * (1.0 - th * th) * g[i];
-        gs[i] = beta * g[i];
+        delta[i] = scale * (1.0 - th * th) * g[i];
+        gs[i] = diag_coef * g[i];
     }
     rnn_gemv_t(m, m, P(c, W), delta, 1.0, gs);
     rnn_ger(m, m, delta, s, gtheta + c->blocks[W].offset);
     rnn_ger(m, c->d, delta, u, gtheta + c->blocks[U].offset);
     for (size_t i = 0; i < m; i++)
         gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    double alpha, beta;
+    coefficients(c, &alpha, &beta);
+    vjp(c, s, u, g, beta, alpha, gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    const double r = c->hyper[RATE];
+    vjp(c, s, u, g, -r, r, gs, gtheta);
     return RNN_OK;
 }
 
@@ -216,6 +234,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_fastrnn = &type;

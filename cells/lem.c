@@ -30,6 +30,11 @@
  *                   dz'/dz = -diag(sig(a1)),
  *                   dy'/dy = diag(sig'(a2) . (sigma(ay) - y)) W2 - diag(sig(a2)),
  *                   dy'/dz = diag(sig(a2) . sigma'(ay)) Wy
+ *   ODE VJP:        the step VJP with dt -> 1, ay at z (not z_n), G = g_z (g_y does not reach
+ *                   z through z_n), and Wy^T r going straight to dL/dz:
+ *                   dL/dy = -sig(a2) . g_y + W2^T e2 + W1^T e1 + Wz^T ez,
+ *                   dL/dz = -sig(a1) . g_z + Wy^T r,   dL/dWy += r z^T, the rest as the step's
+ *                   (one function, vjp below, serves both)
  *
  * The official code names the gates the other way round (its "ms_dt" for z uses its second
  * chunk); that is a relabelling of W1 <-> W2 and changes nothing. It also has two biases per
@@ -190,41 +195,60 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* The ODE's pre-activations at one state: a1, a2, az from y and ay from z (4 m in w). */
+static void ode_preact(const rnn_cell *c, const double *s, const double *u, double *w)
 {
-    (void)t;
+    const size_t m = c->m;
+    preact_y(c, 1, s, u, w, w + m, w + 2 * m);
+    affine(c, 1, WY, VY, BY, s + m, m, u, w + 3 * m);
+}
+
+/* The VJP of the step (ode = 0) or of the ODE right-hand side (ode = 1): s -> keep s + h F with
+ * (keep, h) = (1, dt) and (0, 1), F the two gated relaxations, except that the step's y-update
+ * reads z_n (so g_y reaches z_n: G = g_z + Wy^T r) and the ODE's reads z (Wy^T r is dL/dz
+ * directly). keep - h sig(a) is the step's 1 - p (1 - q) and the ODE's -sig(a). */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g, int ode,
+                double *gs, double *gtheta)
+{
     const size_t m = c->m, d = c->d;
-    const double dt = c->hyper[DT];
+    const double h = ode ? 1.0 : c->hyper[DT], keep = ode ? 0.0 : 1.0;
     double *w = c->work;
-    forward(c, s, u, w);
-    const double *a1 = w, *a2 = w + m, *az = w + 2 * m, *ay = w + 3 * m, *zn = w + 4 * m;
+    if (ode)
+        ode_preact(c, s, u, w);
+    else
+        forward(c, s, u, w);
+    /* xz: the z that the y-update reads (z_n for the step, z for the ODE) */
+    const double *a1 = w, *a2 = w + m, *az = w + 2 * m, *ay = w + 3 * m;
+    const double *xz = ode ? s + m : w + 4 * m;
     double *r = w + 5 * m, *e2 = w + 6 * m, *G = w + 7 * m, *e1 = w + 8 * m, *ez = w + 9 * m;
     const double *y = s, *z = s + m, *gy = g, *gz = g + m;
     for (size_t i = 0; i < m; i++) {
-        double thy = tanh(ay[i]), q = dt * rnn_sigmoid(a2[i]);
+        double thy = tanh(ay[i]), q = h * rnn_sigmoid(a2[i]);
         r[i] = q * (1.0 - thy * thy) * gy[i];
-        e2[i] = dt * dsigmoid(a2[i]) * (thy - y[i]) * gy[i];
+        e2[i] = h * dsigmoid(a2[i]) * (thy - y[i]) * gy[i];
         G[i] = gz[i];
     }
-    rnn_gemv_t(m, m, P(c, WY), r, 1.0, G);
+    if (!ode)
+        rnn_gemv_t(m, m, P(c, WY), r, 1.0, G);
     for (size_t i = 0; i < m; i++) {
-        double thz = tanh(az[i]), p = dt * rnn_sigmoid(a1[i]);
-        e1[i] = dt * dsigmoid(a1[i]) * (thz - z[i]) * G[i];
+        double thz = tanh(az[i]), p = h * rnn_sigmoid(a1[i]);
+        e1[i] = h * dsigmoid(a1[i]) * (thz - z[i]) * G[i];
         ez[i] = p * (1.0 - thz * thz) * G[i];
     }
     /* gs may alias g: finish every read of g (above) before writing gs. */
     for (size_t i = 0; i < m; i++) {
-        double q = dt * rnn_sigmoid(a2[i]), p = dt * rnn_sigmoid(a1[i]);
-        gs[i] = (1.0 - q) * gy[i];
-        gs[m + i] = (1.0 - p) * G[i];
+        double q = h * rnn_sigmoid(a2[i]), p = h * rnn_sigmoid(a1[i]);
+        gs[i] = (keep - q) * gy[i];
+        gs[m + i] = (keep - p) * G[i];
     }
+    if (ode)
+        rnn_gemv_t(m, m, P(c, WY), r, 1.0, gs + m);
     rnn_gemv_t(m, m, P(c, W2), e2, 1.0, gs);
     rnn_gemv_t(m, m, P(c, W1), e1, 1.0, gs);
     rnn_gemv_t(m, m, P(c, WZ), ez, 1.0, gs);
 
     const struct { int w, v, b; const double *e, *x; } grads[] = {
-        {WY, VY, BY, r, zn}, {W2, V2, B2, e2, y}, {W1, V1, B1, e1, y}, {WZ, VZ, BZ, ez, y}};
+        {WY, VY, BY, r, xz}, {W2, V2, B2, e2, y}, {W1, V1, B1, e1, y}, {WZ, VZ, BZ, ez, y}};
     for (size_t k = 0; k < sizeof grads / sizeof grads[0]; k++) {
         rnn_ger(m, m, grads[k].e, grads[k].x, gtheta + c->blocks[grads[k].w].offset);
         rnn_ger(m, d, grads[k].e, u, gtheta + c->blocks[grads[k].v].offset);
@@ -232,15 +256,22 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
         for (size_t i = 0; i < m; i++)
             gb[i] += grads[k].e[i];
     }
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 0, gs, gtheta);
     return RNN_OK;
 }
 
-/* The ODE's pre-activations at one state: a1, a2, az from y and ay from z (4 m in w). */
-static void ode_preact(const rnn_cell *c, const double *s, const double *u, double *w)
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
 {
-    const size_t m = c->m;
-    preact_y(c, 1, s, u, w, w + m, w + 2 * m);
-    affine(c, 1, WY, VY, BY, s + m, m, u, w + 3 * m);
+    (void)t;
+    vjp(c, s, u, g, 1, gs, gtheta);
+    return RNN_OK;
 }
 
 static int ode_rhs(const rnn_cell *c, double t, const double *s, const double *u, double *f)
@@ -338,6 +369,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_lem = &type;

@@ -20,6 +20,8 @@
  *                   since mix_beta(M)_ij = M_ij + (1 - 2 beta) M_ji - gamma delta_ij, a gradient
  *                   G = x y^T with respect to the mixed matrix gives dL/dM += x y^T +
  *                   (1 - 2 beta) y x^T (for both M_A and M_W)
+ *   ODE VJP:        the same with dt -> 1 and without the identity: delta = D g;
+ *                   dL/dh = A^T g + Wb^T delta, dL/dA = g h^T, the rest as above (shared code)
  *
  * The official code (github.com/erichson/LipschitzRNN, models.py) multiplies row vectors,
  * h A, i.e. applies A^T; we follow the paper's h' = A h (same family: A^T is mix_beta of M^T).
@@ -162,19 +164,21 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* gs = keep g + A^T x + Wb^T delta with x = scale g, delta = scale D g; the parameters
+ * receive x h^T through A and delta (h, u, 1)^T through Wb, U, b.
+ * (keep, scale) = (1, dt) for the step, (0, 1) for the ODE. */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g,
+                double keep, double scale, double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m;
-    const double dt = c->hyper[DT], beta = c->hyper[BETA];
+    const double beta = c->hyper[BETA];
     double *a = c->work, *delta = c->work + m;
     preact(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
         double th = tanh(a[i]);
-        delta[i] = dt * (1.0 - th * th) * g[i];
-        a[i] = dt * g[i]; /* a is free now: dt g, the adjoint of A h */
-        gs[i] = g[i];
+        delta[i] = scale * (1.0 - th * th) * g[i];
+        a[i] = scale * g[i]; /* a is free now: x, the adjoint of A h */
+        gs[i] = keep * g[i];
     }
     rnn_gemv_t(m, m, AMAT(c), a, 1.0, gs);
     rnn_gemv_t(m, m, WMAT(c), delta, 1.0, gs);
@@ -183,6 +187,21 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     rnn_ger(m, c->d, delta, u, gtheta + c->blocks[U].offset);
     for (size_t i = 0; i < m; i++)
         gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 1.0, c->hyper[DT], gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 0.0, 1.0, gs, gtheta);
     return RNN_OK;
 }
 
@@ -253,6 +272,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_lipschitz = &type;

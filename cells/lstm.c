@@ -28,6 +28,10 @@
  *       delta_i = dt G g i',  delta_f = dt G c f',  delta_g = dt G i g',  delta_o = dt g_h tau o'
  *       dL/dh = (1 - dt) g_h + W^T delta,  dL/dc = kf G,
  *       dL/dW += delta h^T,  dL/dU += delta u^T,  dL/db += delta      (delta in R^{4m})
+ *   ODE VJP (the transpose of the ODE Jacobian; tau = tanh(c), no partitioning): G = g_c,
+ *       delta as above with dt -> 1,  dL/dh = -g_h + W^T delta,
+ *       dL/dc = (f - 1) g_c + g_h o (1 - tau^2),  parameters as above.
+ *   One function serves both (vjp below): the step's G and kf carry the partitioning.
  *
  * (n, t) class: n = 2, t = 2 (see class_derivation below and docs/theory/lstm-gru-euler.md).
  *
@@ -169,32 +173,53 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* The VJP of the step (ode = 0) or of the ODE right-hand side (ode = 1). Both have the form
+ * s -> keep s + h F with (keep, h) = (1, dt) or (0, 1), F the ODE's right-hand side, except that
+ * the step's h-update reads c_n: there tau = tanh(c_n) and g_h reaches the gates through c_n too
+ * (G = g_c + dt g_h o (1 - tau^2)), while in the ODE tau = tanh(c), G = g_c and g_h o (1 - tau^2)
+ * goes straight to dL/dc. kf = (keep - h) + h f is the step's (1 - dt) + dt f and the ODE's
+ * f - 1 (written so that the step's rounding is the forward step's). */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g, int ode,
+                double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m;
-    const double dt = c->hyper[DT];
-    const double *h = s, *cc = s + m, *gh = g, *gc = g + m;
+    const double h = ode ? 1.0 : c->hyper[DT], keep = ode ? 0.0 : 1.0;
+    const double *hs = s, *cc = s + m, *gh = g, *gc = g + m;
     double *a = c->work, *delta = c->work + 4 * m;
     gates(c, 1, s, u, a);
     for (size_t i = 0; i < m; i++) {
         const double gi = a[GI * m + i], gf = a[GF * m + i], gg = a[GG * m + i], go = a[GO * m + i];
-        const double kf = (1.0 - dt) + dt * gf;
-        const double tau = tanh(kf * cc[i] + dt * (gi * gg));
-        const double G = gc[i] + dt * gh[i] * go * (1.0 - tau * tau);
-        delta[GI * m + i] = dt * G * gg * gi * (1.0 - gi);
-        delta[GF * m + i] = dt * G * cc[i] * gf * (1.0 - gf);
-        delta[GG * m + i] = dt * G * gi * (1.0 - gg * gg);
-        delta[GO * m + i] = dt * gh[i] * tau * go * (1.0 - go);
-        gs[i] = (1.0 - dt) * gh[i];
-        gs[m + i] = kf * G;
+        const double kf = (keep - h) + h * gf;
+        const double tau = tanh(ode ? cc[i] : kf * cc[i] + h * (gi * gg));
+        const double dhdc = gh[i] * go * (1.0 - tau * tau); /* g_h . dh'/dc */
+        const double G = ode ? gc[i] : gc[i] + h * dhdc;
+        delta[GI * m + i] = h * G * gg * gi * (1.0 - gi);
+        delta[GF * m + i] = h * G * cc[i] * gf * (1.0 - gf);
+        delta[GG * m + i] = h * G * gi * (1.0 - gg * gg);
+        delta[GO * m + i] = h * gh[i] * tau * go * (1.0 - go);
+        gs[i] = (keep - h) * gh[i];
+        gs[m + i] = ode ? kf * G + dhdc : kf * G;
     }
     rnn_gemv_t(4 * m, m, P(c, W), delta, 1.0, gs);
-    rnn_ger(4 * m, m, delta, h, gtheta + c->blocks[W].offset);
+    rnn_ger(4 * m, m, delta, hs, gtheta + c->blocks[W].offset);
     rnn_ger(4 * m, c->d, delta, u, gtheta + c->blocks[U].offset);
     for (size_t i = 0; i < 4 * m; i++)
         gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 0, gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 1, gs, gtheta);
     return RNN_OK;
 }
 
@@ -285,6 +310,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_lstm = &type;

@@ -26,6 +26,9 @@
  *                   delta = dt kappa sigma'(z) g:  dL/dV += delta u^T,  dL/db += delta.
  *                   The x^(k) are recomputed backwards by the inverse rotations (orthogonal,
  *                   so exact up to rounding) instead of being stored: O(m) workspace for any t.
+ *   ODE VJP:        dL/dh = A^T g = -A g;  dL/dtheta_k = g.G_k h = g_i h_j - g_j h_i,
+ *                   dL/da_k += dL/dtheta_k u,  dL/dc_k += dL/dtheta_k;  delta = kappa sigma'(z) g
+ *                   (the step's injection and amplitude terms with dt -> 1, shared code).
  *
  * rnn_qunn_givens_decompose: the constructive proof that t >= N generators reach all of SO(m):
  * plane rotations in the enumeration's order zero the subdiagonal of R column by column.
@@ -227,14 +230,40 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
+/* Generator k's amplitude theta_k = a_k.u + c_k receives dL/dtheta_k = dth. */
+static void amplitude_grad(const rnn_cell *c, size_t k, double dth, const double *u,
+                           double *gtheta)
+{
+    const size_t d = c->d;
+    double *ga = gtheta + c->blocks[A].offset + k * d;
+    for (size_t l = 0; l < d; l++)
+        ga[l] += dth * u[l];
+    gtheta[c->blocks[C].offset + k] += dth;
+}
+
+/* The injection gain tanh(V u + b) (gain dt kappa in the step, kappa in the ODE): delta =
+ * gain sigma'(z) g into delta[m]; dL/dV += delta u^T, dL/db += delta. */
+static void inject_grad(const rnn_cell *c, const double *u, const double *g, double gain,
+                        double *delta, double *gtheta)
+{
+    const size_t m = c->m;
+    inject_preact(c, 1, u, delta);
+    for (size_t i = 0; i < m; i++) {
+        const double th = tanh(delta[i]);
+        delta[i] = gain * (1.0 - th * th) * g[i];
+    }
+    rnn_ger(m, c->d, delta, u, gtheta + c->blocks[V].offset);
+    for (size_t i = 0; i < m; i++)
+        gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
 static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
                     const double *g, double *gs, double *gtheta)
 {
     (void)t;
-    const size_t m = c->m, d = c->d, ng = gens(c->type);
-    const double dt = c->hyper[DT], gain = dt * c->hyper[INJECT];
+    const size_t m = c->m, ng = gens(c->type);
+    const double dt = c->hyper[DT];
     double *phi = c->work, *z = phi + ng, *x = z + m, *gg = x + m;
-    double *ga = gtheta + c->blocks[A].offset, *gc = gtheta + c->blocks[C].offset;
     angles(c, 1, u, dt, phi);
     memcpy(x, s, m * sizeof(double));
     apply_product(m, ng, phi, x); /* x^(1) = M h */
@@ -242,23 +271,13 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     if (m >= 2) {
         size_t i = 0, j = 1;
         for (size_t k = 0; k < ng; k++, pair_next(m, &i, &j)) {
-            const double dphi = dt * (gg[i] * x[j] - gg[j] * x[i]);
-            for (size_t l = 0; l < d; l++)
-                ga[k * d + l] += dphi * u[l];
-            gc[k] += dphi;
+            amplitude_grad(c, k, dt * (gg[i] * x[j] - gg[j] * x[i]), u, gtheta);
             rotate(x, i, j, -phi[k]);
             rotate(gg, i, j, -phi[k]);
         }
     }
-    memcpy(gs, gg, m * sizeof(double));
-    inject_preact(c, 1, u, z);
-    for (size_t i = 0; i < m; i++) {
-        const double th = tanh(z[i]);
-        z[i] = gain * (1.0 - th * th) * g[i]; /* delta */
-    }
-    rnn_ger(m, d, z, u, gtheta + c->blocks[V].offset);
-    for (size_t i = 0; i < m; i++)
-        gtheta[c->blocks[B].offset + i] += z[i];
+    inject_grad(c, u, g, dt * c->hyper[INJECT], z, gtheta);
+    memcpy(gs, gg, m * sizeof(double)); /* last: gs may alias g */
     return RNN_OK;
 }
 
@@ -316,6 +335,25 @@ static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u
     return RNN_OK;
 }
 
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    const size_t m = c->m, ng = gens(c->type);
+    double *theta = c->work, *z = theta + ng;
+    angles(c, 1, u, 1.0, theta);
+    if (m >= 2) {
+        size_t i = 0, j = 1;
+        for (size_t k = 0; k < ng; k++, pair_next(m, &i, &j))
+            amplitude_grad(c, k, g[i] * s[j] - g[j] * s[i], u, gtheta);
+    }
+    inject_grad(c, u, g, c->hyper[INJECT], z, gtheta);
+    generator_apply(m, ng, theta, g, z); /* A g (z is free again) */
+    for (size_t i = 0; i < m; i++)
+        gs[i] = -z[i]; /* A^T = -A */
+    return RNN_OK;
+}
+
 /* ---- the types ------------------------------------------------------------------------------ */
 
 #define QUNN_OPS                                                                                \
@@ -335,7 +373,7 @@ static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u
     .state_dim = state_dim, .layout = layout, .hypers = hypers,                                 \
     .n_hypers = sizeof hypers / sizeof hypers[0], .work_size = work_size, .init = init,         \
     .step = step, .step_jacobian = step_jacobian, .step_vjp = step_vjp, .ode_rhs = ode_rhs,     \
-    .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp
+    .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp, .ode_vjp = ode_vjp
 
 static const qunn_family default_type = {
     .type = {.name = "qunn", QUNN_OPS},

@@ -20,6 +20,9 @@
  *                   dL/dy = g_y - dt k . G,   dL/dz = G;
  *                   dL/dw += q . y,  dL/dV += q u^T,  dL/db += q,
  *                   dL/dc += dt tau (1 - tau) . (g_y . z_n - G . phi(y))
+ *   ODE VJP:        the transpose of the ODE Jacobian and d f/d theta: the step VJP's formulas
+ *                   with dt -> 1, G = g_z (no shear coupling), z_n -> z, and dL/dy = -k . g_z,
+ *                   dL/dz = tau . g_y (one function, vjp below, serves both)
  *
  * The official code (github.com/tk-rusch/unicornn) runs exactly this step (its CUDA kernel:
  * hz -= dt sig(c)(tanh(w hy + x) + alpha hy); hy += dt sig(c) hz) with V u + b computed by a
@@ -160,12 +163,15 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
-static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
-                    const double *g, double *gs, double *gtheta)
+/* The VJP of the step (ode = 0) or of the ODE right-hand side (ode = 1). The ODE's is the
+ * step's with dt -> 1 and without the shear coupling: in the step g_y reaches z_n (G = g_z +
+ * dt tau g_y) and the y-shear reads z_n; in the ODE y' = tau z reads z itself. */
+static void vjp(const rnn_cell *c, const double *s, const double *u, const double *g, int ode,
+                double *gs, double *gtheta)
 {
-    (void)t;
     const size_t m = c->m, d = c->d;
-    const double dt = c->hyper[DT], alpha = c->hyper[ALPHA], *w = P(c, WD), *cc = P(c, C);
+    const double h = ode ? 1.0 : c->hyper[DT], alpha = c->hyper[ALPHA];
+    const double *w = P(c, WD), *cc = P(c, C);
     const double *y = s, *z = s + m, *gy = g, *gz = g + m;
     double *gw = gtheta + c->blocks[WD].offset, *gb = gtheta + c->blocks[B].offset;
     double *gc = gtheta + c->blocks[C].offset;
@@ -174,16 +180,32 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     for (size_t i = 0; i < m; i++) {
         double tau = rnn_sigmoid(cc[i]), th = tanh(a[i]), dsig = 1.0 - th * th;
         double phi = th + alpha * y[i];
-        double zn = z[i] - dt * tau * phi;
-        double G = gz[i] + dt * tau * gy[i];
-        gc[i] += dt * tau * (1.0 - tau) * (gy[i] * zn - G * phi);
-        gs[i] = gy[i] - dt * tau * (w[i] * dsig + alpha) * G;
-        gs[m + i] = G;
-        a[i] = -dt * tau * dsig * G; /* q: dL/da */
+        double zz = ode ? z[i] : z[i] - h * tau * phi;  /* the z that y' reads */
+        double G = ode ? gz[i] : gz[i] + h * tau * gy[i]; /* dL/d(z-update) */
+        double gyi = gy[i];                               /* read before writing: gs may alias g */
+        gc[i] += h * tau * (1.0 - tau) * (gyi * zz - G * phi);
+        gs[i] = (ode ? 0.0 : gyi) - h * tau * (w[i] * dsig + alpha) * G;
+        gs[m + i] = ode ? tau * gyi : G;
+        a[i] = -h * tau * dsig * G; /* q: dL/da */
         gw[i] += a[i] * y[i];
         gb[i] += a[i];
     }
     rnn_ger(m, d, a, u, gtheta + c->blocks[V].offset);
+}
+
+static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                    const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 0, gs, gtheta);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    vjp(c, s, u, g, 1, gs, gtheta);
     return RNN_OK;
 }
 
@@ -262,6 +284,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_unicornn = &type;

@@ -34,6 +34,8 @@
  *                   dL/dU += delta u^T,  dL/db += delta;
  *                   dQ = a P dS (I + Q), so dL/dS = a P^T g ((I + Q) h)^T =: x y^T and,
  *                   S depending on W through W - W^T, dL/dW += x y^T - y x^T
+ *   ODE VJP:        dL/dh = S^T g = -S g;  dL/dS = g h^T, so dL/dW += g h^T - h g^T;
+ *                   delta = D g (the step's forcing term with dt -> 1, shared code)
  *
  * Both Jacobians are state-independent, so the ops that return only them check the state
  * and input themselves: a non-finite state is reported (RNN_ENONFINITE) as by every other cell.
@@ -196,6 +198,20 @@ static int step_jacobian(const rnn_cell *c, double t, const double *s, const dou
     return RNN_OK;
 }
 
+/* The forcing's part of both VJPs, gain dt (step) or 1 (ODE): delta = gain D g into delta[m];
+ * dL/dU += delta u^T, dL/db += delta. */
+static void forcing_grad(const rnn_cell *c, const double *u, const double *g, double gain,
+                         double *delta, double *gtheta)
+{
+    const size_t m = c->m;
+    forcing(c, 1, u, delta);
+    for (size_t i = 0; i < m; i++)
+        delta[i] = gain * (1.0 - delta[i] * delta[i]) * g[i];
+    rnn_ger(m, c->d, delta, u, gtheta + c->blocks[U].offset);
+    for (size_t i = 0; i < m; i++)
+        gtheta[c->blocks[B].offset + i] += delta[i];
+}
+
 static int step_vjp(const rnn_cell *c, double t, const double *s, const double *u,
                     const double *g, double *gs, double *gtheta)
 {
@@ -203,9 +219,7 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     const size_t m = c->m;
     const double dt = c->hyper[DT], a = 0.5 * dt;
     double *delta = c->work, *x = c->work + m, *y = c->work + 2 * m;
-    forcing(c, 1, u, delta);
-    for (size_t i = 0; i < m; i++)
-        delta[i] = dt * (1.0 - delta[i] * delta[i]) * g[i];
+    forcing_grad(c, u, g, dt, delta, gtheta);
     /* x = a P^T g, y = (I + Q) h */
     rnn_gemv_t(m, m, PINV(c), g, 0.0, x);
     for (size_t i = 0; i < m; i++)
@@ -213,9 +227,6 @@ static int step_vjp(const rnn_cell *c, double t, const double *s, const double *
     memcpy(y, s, m * sizeof(double));
     rnn_gemm_rows(1, m, m, QMAT(c), s, m, 1.0, y);
     rnn_skew_ger(m, x, y, gtheta + c->blocks[W].offset);
-    rnn_ger(m, c->d, delta, u, gtheta + c->blocks[U].offset);
-    for (size_t i = 0; i < m; i++)
-        gtheta[c->blocks[B].offset + i] += delta[i];
     rnn_gemv_t(m, m, QMAT(c), g, 0.0, gs);
     return RNN_OK;
 }
@@ -247,6 +258,18 @@ static int ode_jvp(const rnn_cell *c, double t, const double *s, const double *u
     if (!finite_args(c, s, u))
         return RNN_ENONFINITE;
     rnn_gemm_rows(1, c->m, c->m, SKEW(c), v, c->m, 0.0, Jv);
+    return RNN_OK;
+}
+
+static int ode_vjp(const rnn_cell *c, double t, const double *s, const double *u,
+                   const double *g, double *gs, double *gtheta)
+{
+    (void)t;
+    if (!finite_args(c, s, u))
+        return RNN_ENONFINITE;
+    forcing_grad(c, u, g, 1.0, c->work, gtheta);
+    rnn_skew_ger(c->m, g, s, gtheta + c->blocks[W].offset);
+    rnn_gemv_t(c->m, c->m, SKEW(c), g, 0.0, gs);
     return RNN_OK;
 }
 
@@ -282,6 +305,7 @@ static const rnn_cell_type type = {
     .ode_rhs = ode_rhs,
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
+    .ode_vjp = ode_vjp,
 };
 
 const rnn_cell_type *const rnn_cell_unitary = &type;

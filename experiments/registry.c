@@ -7,11 +7,11 @@
 
 /* Representative cells of the rk: and ms: families, checked like registered cells (jac.*,
  * vjp.*, order.*): every family code path (stages, past states, higher-order ODEs) on the
- * first-order cells, the one-state coRNN and gated cells (GRU: its ODE VJP). */
+ * first-order cells, the one-state coRNN and gated cells (GRU, LSTM, LEM: their ODE VJPs). */
 static const char *const family_cells[] = {
     "rk:rk4:tanh", "rk:heun:cornn", "rk:kutta3:antisym_gated", "rk:bogacki_shampine_4_2_3:antisym",
-    "rk:heun:gru",
-    "ms:ab2:tanh", "ms:ab3:cornn", "ms:leapfrog:antisym", "ms:diff2:tanh", "dense:2",
+    "rk:heun:gru", "rk:rk4:lstm",
+    "ms:ab2:tanh", "ms:ab3:cornn", "ms:leapfrog:antisym", "ms:diff2:tanh", "ms:ab2:lem", "dense:2",
 };
 
 const char *rnn_instance_cells_and_families(size_t i)

@@ -11,7 +11,7 @@ schemes = 'residual vanilla'
 set size ratio -1
 set xrange [-1.5:1.5]; set yrange [-1.5:1.5]
 set xtics 1; set ytics 1
-set multiplot layout 2,4 title (tex ? '[AS] Fig.~1: residual $h_t = h_{t-1} + 0.1\tanh(W h_{t-1})$ (top), vanilla $h_t = \tanh(W h_{t-1})$ (bottom)' : '[AS] Fig. 1: residual h_t = h_{t-1} + 0.1 tanh(W h_{t-1}) (top), vanilla h_t = tanh(W h_{t-1}) (bottom)')
+set multiplot layout 2,4 title lead(tex ? '[AS] Fig.~1: residual $h_t = h_{t-1} + 0.1\tanh(W h_{t-1})$ (top), vanilla $h_t = \tanh(W h_{t-1})$ (bottom)' : '[AS] Fig. 1: residual h_t = h_{t-1} + 0.1 tanh(W h_{t-1}) (top), vanilla h_t = tanh(W h_{t-1}) (bottom)')
 do for [s=1:2] {
     do for [p=1:4] {
         set title word(ptitle, p)

@@ -19,7 +19,7 @@ do for [row=1:2] {
         ep = STATS_min
         set title tex ? sprintf('$\Delta t = %g$, $\gamma = %g$, $\varepsilon = %g$', dt, gm, ep) : sprintf('Δt = %g, γ = %g, ε = %g', dt, gm, ep)
         set xlabel tex ? 'time $t_n = n\,\Delta t$ (time units)' : 'time t_n = n Δt (time units)'
-        if (row == 1 && s == 0) { set key inside right center Left reverse } else { unset key }
+        if (row == 1 && s == 0) { set key inside left bottom Left reverse } else { unset key }
         if (row == 1) {
             set ylabel tex ? 'energy $E_n$' : 'energy E_n'
             plot for [i=1:2] f using (strcol(1) eq word(cells, i) && int($2) == s && $6 > 0 ? $7 : NaN):8 with lines lt i title word(names, i), \

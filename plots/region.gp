@@ -42,6 +42,8 @@ set xrange [x0:x1]; set yrange [y0:y1]
 set xlabel (exists("xlabel_text") ? xlabel_text : esc(xname))
 set ylabel (exists("ylabel_text") ? ylabel_text : esc(yname))
 set cblabel (exists("cblabel_text") ? cblabel_text : esc(mname))
+# LaTeX's colour-box tic labels ($-10^{-2}$) are wider than gnuplot estimates
+if (tex) { set cblabel offset 1.5 }
 if (exists("title")) { set title title } else { set title esc(mname).' over ('.esc(xname).', '.esc(yname).')' }
 set key inside left top opaque box Left reverse
 set object 1 rectangle from graph 0, graph 0 to graph 1, graph 1 behind fc rgb '#bbbbbb' fs solid noborder

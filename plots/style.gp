@@ -11,6 +11,15 @@
 # Labels: a figure writes each label twice, as plain text with enhanced-text markup for the
 # cairo and svg terminals and as LaTeX for tex: tex ? '$\Delta t$' : 'Δt'. Log axes are
 # labelled with powers of ten: set format y pow10.
+# The tex labels are typeset by pdflatex in the paper (tests/test_plot.c compiles them when
+# pdflatex is installed), so they must be LaTeX-safe:
+#   - symbols (Δ λ ε ‖ ∂ ≈ −) only as math: '$\lambda$', never as Unicode characters;
+#   - text taken from the data (cell, metric and parameter names) goes through esc(s), which
+#     escapes _ % & # ^ (tex) or _ ^ (enhanced text);
+#   - cairolatex reads a label that starts with '[' as a position ('[AS] Fig. 1' loses its
+#     first characters) and one that starts with '{' as centred: start such labels with lead();
+#   - set key font / set label font act only in the cairo and svg terminals; for tex, put
+#     small (a LaTeX size command) in front of the label instead.
 
 if (!exists("fmt")) fmt = 'pdf'
 if (!exists("datadir")) datadir = 'results'
@@ -21,7 +30,8 @@ tex = (fmt eq 'tex')
 if (fmt eq 'pdf') {
     set terminal pdfcairo enhanced color font 'Sans,9' size W,H linewidth 1.0 rounded
 } else { if (fmt eq 'tex') {
-    set terminal cairolatex pdf color size W,H linewidth 1.0 rounded
+    # cairolatex draws lw 1 about half as wide as pdfcairo does; 2.0 makes the two PDFs match
+    set terminal cairolatex pdf color size W,H linewidth 2.0 rounded
 } else { if (fmt eq 'png') {
     set terminal pngcairo enhanced color font 'Sans,10' size W*120,H*120 linewidth 1.2 rounded
 } else { if (fmt eq 'svg') {
@@ -56,6 +66,10 @@ set key noautotitle
 set key samplen 2.5 spacing 1.1
 pow10 = tex ? '$10^{%L}$' : '10^{%L}'
 data(name) = datadir.'/'.name
-# A literal underscore (cell names) in enhanced text and in LaTeX.
-esc(s) = strstrt(s, '_') ? s[1:strstrt(s, '_') - 1].'\_'.esc(s[strstrt(s, '_') + 1:]) : s
+# Text from the data, literal in enhanced text and in LaTeX: replace(s, a, b) puts b for every a.
+replace(s, a, b) = strstrt(s, a) ? s[1:strstrt(s, a) - 1].b.replace(s[strstrt(s, a) + strlen(a):], a, b) : s
+esc(s) = tex ? replace(replace(replace(replace(replace(s, '_', '\_'), '%', '\%'), '&', '\&'), '#', '\#'), '^', '\^{}') \
+             : replace(replace(s, '_', '\_'), '^', '\^')
+lead(s) = tex ? '\relax '.s : s
+small = tex ? '\footnotesize ' : ''
 style_loaded = 1
