@@ -120,6 +120,17 @@ int rnn_spectrum_eigvals(rnn_eig_ws *w, const double *A, double *re, double *im)
 int rnn_spectrum_symeig(rnn_eig_ws *w, const double *A, double *lam);
 /* Singular values (dgesdd, no vectors), descending. */
 int rnn_spectrum_svals(rnn_eig_ws *w, const double *A, double *sv);
+/* ||M||_2 of a sequence of slowly changing n x n row-major matrices (topsv.c): warm-started
+ * subspace iteration with a Kato-Temple certificate, dgesdd when it cannot certify. The value
+ * is within RNN_TOPSV_RTOL of sigma_1^2 (relative), like an SVD's. trans = 1 works on M^T
+ * (same norm; for products whose left singular vectors settle). Not shared between threads. */
+#define RNN_TOPSV_RTOL 1e-12
+typedef struct rnn_topsv rnn_topsv;
+rnn_topsv *rnn_topsv_alloc(size_t n);
+void rnn_topsv_free(rnn_topsv *p);
+int rnn_topsv_value(rnn_topsv *p, const double *M, int trans, double *sigma);
+/* how many values were certified by the iteration, and how many the SVD gave */
+void rnn_topsv_counts(const rnn_topsv *p, size_t *certified, size_t *fallback);
 /* log |det A| by LU (dgetrf); -INFINITY for a singular A. */
 int rnn_spectrum_logdet(rnn_eig_ws *w, const double *A, double *logabsdet);
 /* max_i |lambda_i| and max_i Re lambda_i of a general matrix. */

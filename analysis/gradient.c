@@ -12,8 +12,9 @@
  * step (a power of two, so the scaling is exact) and L accumulated; every norm is reported
  * as its natural logarithm log ||M||_2 = L + log ||M~||_2.
  *
- * ||M~||_2 at a requested lag: the largest singular value by dgesdd (about 3 n^3 flops, so
- * log-spaced lags cost little next to the n^3 products of every step; every lag costs more).
+ * ||M~||_2 at a requested lag: the largest singular value, certified to RNN_TOPSV_RTOL by a
+ * warm-started subspace iteration (topsv.c, O(n^2) per lag once the top singular values
+ * separate), with dgesdd where the iteration cannot certify (the first steps of a product).
  *
  * [CO] Prop. 3.3, the contribution of step k to dL_n/dtheta, L_n = 1/2 ||s_n||^2: the adjoint
  * g_k = (d s_n / d s_k)^T s_n is carried backwards (in the log domain), and the step's own
@@ -69,43 +70,6 @@ static void renormalise(size_t n, double *M, double *L)
         return;
     cblas_dscal((int)(n * n), ldexp(1.0, -e), M, 1);
     *L += (double)e * M_LN2;
-}
-
-typedef struct {
-    size_t n;
-    rnn_eig_ws *ws;
-    double *sv; /* n singular values */
-} topsv;
-
-static int topsv_init(topsv *p, size_t n)
-{
-    memset(p, 0, sizeof *p);
-    p->n = n;
-    p->sv = malloc(n * sizeof(double));
-    p->ws = rnn_eig_ws_alloc(n);
-    if (!p->sv || !p->ws) {
-        free(p->sv);
-        rnn_eig_ws_free(p->ws);
-        return RNN_ENOMEM;
-    }
-    return RNN_OK;
-}
-
-static void topsv_free(topsv *p)
-{
-    free(p->sv);
-    rnn_eig_ws_free(p->ws);
-}
-
-/* ||M||_2 of a row-major n x n matrix, exactly (dgesdd). A warm-started power iteration
- * would be cheaper, but it cannot certify its answer when the top two singular values are
- * close (it stalls within rounding of a wrong value), so it is not used. */
-static int top_singular_value(topsv *p, const double *M, double *out)
-{
-    int rc = rnn_spectrum_svals(p->ws, M, p->sv);
-    if (rc == RNN_OK)
-        *out = p->sv[0];
-    return rc;
 }
 
 typedef struct {
@@ -205,11 +169,11 @@ int rnn_grad_tangent(const rnn_cell *c, const rnn_input *in, const double *s0,
         return rc;
     const size_t n = c->n_state, T = lags[n_lags - 1];
     prod_ws p;
-    topsv sv;
     if (prod_init(&p, n, c->d) != RNN_OK)
         return RNN_ENOMEM;
     double *block = p.J; /* p.M and p.M2 swap inside it */
-    if (topsv_init(&sv, n) != RNN_OK) {
+    rnn_topsv *sv = rnn_topsv_alloc(n);
+    if (!sv) {
         free(block);
         return RNN_ENOMEM;
     }
@@ -220,12 +184,12 @@ int rnn_grad_tangent(const rnn_cell *c, const rnn_input *in, const double *s0,
         rc = advance(c, in, &p, t, &L, msg, len);
         if (rc == RNN_OK && t == lags[next]) {
             double sigma = NAN;
-            rc = top_singular_value(&sv, p.M, &sigma);
+            rc = rnn_topsv_value(sv, p.M, 0, &sigma);
             log_norm[next++] = L + log(sigma);
         }
     }
     free(block);
-    topsv_free(&sv);
+    rnn_topsv_free(sv);
     return rc;
 }
 
@@ -242,10 +206,10 @@ int rnn_grad_adjoint(const rnn_cell *c, const rnn_input *in, const double *S, si
     const size_t n = c->n_state;
     const double dt = rnn_cell_dt(c);
     prod_ws p;
-    topsv sv;
     if (prod_init(&p, n, c->d) != RNN_OK)
         return RNN_ENOMEM;
-    if (topsv_init(&sv, n) != RNN_OK) {
+    rnn_topsv *sv = rnn_topsv_alloc(n);
+    if (!sv) {
         free(p.J);
         return RNN_ENOMEM;
     }
@@ -269,14 +233,14 @@ int rnn_grad_adjoint(const rnn_cell *c, const rnn_input *in, const double *S, si
         renormalise(n, p.M, &L);
         if (T - k + 1 == lags[next]) {
             double sigma = NAN;
-            rc = top_singular_value(&sv, p.M, &sigma);
+            rc = rnn_topsv_value(sv, p.M, 1, &sigma); /* G's left vectors settle: work on G^T */
             log_norm[next++] = L + log(sigma);
             if (rc != RNN_OK)
                 break;
         }
     }
     free(block);
-    topsv_free(&sv);
+    rnn_topsv_free(sv);
     return rc;
 }
 

@@ -1009,8 +1009,8 @@ static int exp_spectra(unsigned long seed, const char *out_dir, size_t threads, 
         rc = csv_commit(&f, msg, len);
     }
     /* The second file: |R(z)| on a grid around each panel's eigenvalues (and the origin), for
-     * the region drawn behind them. The window: a square around the points' bounding box with
-     * the origin (at least [-0.1, 0.1]^2), 30% larger. */
+     * the region drawn behind them. The window: a square around the bounding box of the points,
+     * the origin (at least [-0.1, 0.1]^2) and the stability region, 15% larger. */
     const rnn_experiment_def *e = rnn_experiments_find("spectra");
     if (rc == RNN_OK)
         rc = csv_open(&f, out_dir, e->files[1], msg, len);
@@ -1018,8 +1018,8 @@ static int exp_spectra(unsigned long seed, const char *out_dir, size_t threads, 
         fprintf(f.f, "# odernn experiment spectra (stability regions)\n# source: %s\n"
                 "# abs_R: |R(x + i y)| with R(z) = 1 + z b^T (I - z A)^{-1} 1 of the panel's "
                 "Butcher tableau (rnn_tableau_stability_abs); the region is abs_R <= 1\n"
-                "# grid: %d x %d points over the window of each panel (a square 1.3 times the "
-                "eigenvalues' bounding box with the origin)\n", e->source, SP_GRID, SP_GRID);
+                "# grid: %d x %d points over the window of each panel (a square 1.15 times the "
+                "bounding box of the eigenvalues, the origin and the region)\n", e->source, SP_GRID, SP_GRID);
         fprintf(f.f, "cell,method,x,y,abs_R\n");
         for (size_t ci = 0; ci < N_SP_CELLS; ci++) {
             double lo[2] = {-0.1, -0.1}, hi[2] = {0.1, 0.1};
@@ -1029,8 +1029,19 @@ static int exp_spectra(unsigned long seed, const char *out_dir, size_t threads, 
                     lo[a] = fmin(lo[a], v);
                     hi[a] = fmax(hi[a], v);
                 }
+            /* and the whole stability region, so that its edge is not cut: the bounding box of
+             * {|R(z)| <= 1} on a 0.02 grid over [-6, 1] x [-4, 4] (explicit tableaux: bounded) */
+            const rnn_tableau *tb = rnn_tableau_find(g.types[ci]->tableau);
+            for (double x = -6.0; x <= 1.0; x += 0.02)
+                for (double y = -4.0; y <= 4.0; y += 0.02)
+                    if (rnn_tableau_stability_abs(tb, x, y) <= 1.0) {
+                        lo[0] = fmin(lo[0], x);
+                        hi[0] = fmax(hi[0], x);
+                        lo[1] = fmin(lo[1], y);
+                        hi[1] = fmax(hi[1], y);
+                    }
             /* a square window (the figure draws both axes to the same scale) */
-            const double half = 0.5 * 1.3 * fmax(hi[0] - lo[0], hi[1] - lo[1]),
+            const double half = 0.5 * 1.15 * fmax(hi[0] - lo[0], hi[1] - lo[1]),
                          mid[2] = {0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])};
             for (int a = 0; a < 2; a++) {
                 lo[a] = mid[a] - half;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h> /* openblas_set_num_threads; no GSL header here pulls gsl_cblas.h */
 #include "analysis.h"
 #include "experiments.h"
 
@@ -119,6 +120,41 @@ static int fd_param_gradient(rnn_cell *c, const rnn_input *in, const double *s0,
     return rc;
 }
 
+/* dL/dtheta_j for every j, the parameters shared out over OpenMP threads: each thread has
+ * its own cell (made as c0 was, with c0's parameters copied in) and trajectory buffer, and
+ * each j is computed exactly as alone, so the result does not depend on the thread count.
+ * OpenBLAS runs on one thread meanwhile (as the figure experiments do). */
+static int fd_param_gradients(const rnn_check_ctx *ctx, const rnn_cell *c0, size_t m,
+                              const rnn_input *in, const double *s0, size_t N,
+                              const double *target, double *out)
+{
+    const size_t P = c0->n_params, n = c0->n_state;
+    int rc_all = RNN_OK;
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel
+    {
+        rnn_cell *c = rnn_check_cell(ctx, c0->type, m, D_INPUT, "vjp", m);
+        double *S = malloc((N + 1) * n * sizeof(double));
+        int rc = c && S && c->n_params == P ? RNN_OK : RNN_ENOMEM;
+        if (rc == RNN_OK) {
+            memcpy(c->params, c0->params, P * sizeof(double));
+            rnn_cell_params_changed(c);
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (size_t j = 0; j < P; j++)
+            if (rc == RNN_OK)
+                rc = fd_param_gradient(c, in, s0, N, target, S, j, &out[j]);
+#pragma omp critical(vjp_fd)
+        if (rc != RNN_OK && rc_all == RNN_OK)
+            rc_all = rc;
+        free(S);
+        rnn_cell_free(c);
+    }
+    openblas_set_num_threads(blas_threads);
+    return rc_all;
+}
+
 /* dL/ds0 by the chain rule over per-step central-difference Jacobians, independent of the
  * analytic Jacobians and VJPs: g = s_N - target, then g <- J_fd(s_k)^T g for k = N-1..0.
  * Each J_fd is O(1) and accurate to ~1e-10, so a gradient that has vanished over the N
@@ -184,8 +220,8 @@ int rnn_check_vjp(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_check
         int rc = rnn_bptt_gradient(c, in, s0, N, target, S, &L, gs, gth);
         if (rc == RNN_OK)
             rc = fd_state_gradient(c, in, N, S, target, gs_fd);
-        for (size_t j = 0; j < P && rc == RNN_OK; j++)
-            rc = fd_param_gradient(c, in, s0, N, target, S, j, &gth_fd[j]);
+        if (rc == RNN_OK)
+            rc = fd_param_gradients(ctx, c, m, in, s0, N, target, gth_fd);
         if (rc == RNN_OK) {
             double es = rnn_max_rel_diff(n, gs, gs_fd, 1e-300);
             double et = rnn_max_rel_diff(P, gth, gth_fd, 1e-300);
