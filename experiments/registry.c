@@ -10,7 +10,7 @@
  * first-order cells, the one-state coRNN and gated cells (GRU, LSTM, LEM: their ODE VJPs). */
 static const char *const family_cells[] = {
     "rk:rk4:tanh", "rk:heun:cornn", "rk:kutta3:antisym_gated", "rk:bogacki_shampine_4_2_3:antisym",
-    "rk:heun:gru", "rk:rk4:lstm",
+    "rk:heun:gru", "rk:ralston:lstm",
     "ms:ab2:tanh", "ms:ab3:cornn", "ms:leapfrog:antisym", "ms:diff2:tanh", "ms:ab2:lem", "dense:2",
 };
 
