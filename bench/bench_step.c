@@ -16,7 +16,7 @@
  *      The issue's target — at m = 256, nb = 64 a step reaches at least half the dgemm
  *      rate — is printed as information only; the exit code does not depend on it.
  *   3. Where a step's time goes at m = 256, nb = 64: each part of the step (W s and U u
- *      products, bias add, elementwise tanh update, the wrapper's finiteness check) timed
+ *      products, the one-pass bias + tanh + Euler update, the wrapper's finiteness check) timed
  *      alone on the data of a real rollout, next to the whole step.
  *   4. One unbatched step (rnn_cell_step) of every registered cell at m = 256, d = 1,
  *      relative to the tanh cell.
@@ -249,22 +249,19 @@ static double step_flops(size_t m, size_t d, size_t nb)
 
 /* ---- the parts of one step, timed alone ------------------------------------------------- */
 
-/* The tanh cell's elementwise update, the same loops as its step (vectorised tanh, then the
- * Euler update). */
+/* The tanh cell's elementwise part, the same call as its step: bias, tanh and the Euler
+ * update in one pass (rnn_tanh_affine), on the pre-activations without the bias. */
 typedef struct {
-    size_t n;
+    size_t nb, m;
     double dt;
-    const double *a, *s;
+    const double *a, *bias, *s;
     double *out;
 } update_ctx;
 
 static int update_call(void *p)
 {
     update_ctx *x = p;
-    const double dt = x->dt;
-    rnn_tanh_v(x->n, x->a, x->out);
-    for (size_t i = 0; i < x->n; i++)
-        x->out[i] = (1.0 - dt) * x->s[i] + dt * x->out[i];
+    rnn_tanh_affine(x->nb, x->m, x->a, x->bias, x->s, 1.0 - x->dt, x->dt, x->out);
     return 0;
 }
 
@@ -274,21 +271,7 @@ static volatile int finite_sink;
 static int finite_call(void *p)
 {
     update_ctx *x = p;
-    finite_sink = rnn_all_finite(x->n, x->out);
-    return 0;
-}
-
-/* The bias add, the same loop as rnn_add_bias_rows. */
-typedef struct {
-    size_t nb, m;
-    const double *bias;
-    double *Y;
-} bias_ctx;
-
-static int bias_call(void *p)
-{
-    bias_ctx *x = p;
-    rnn_add_bias_rows(x->nb, x->m, x->bias, x->Y);
+    finite_sink = rnn_all_finite(x->nb * x->m, x->out);
     return 0;
 }
 
@@ -328,7 +311,6 @@ static void breakdown(const rnn_cell_type *type)
     /* The pre-activations of the current state, as the step computes them. */
     rnn_gemm_rows(nb, m, m, Wm, x.s, m, 0.0, a);
     rnn_gemm_rows(nb, m, d, Um, u, d, 1.0, a);
-    rnn_add_bias_rows(nb, m, bias, a);
     const double *s_now = x.s;
 
     double t_step = time_per_call(step_call, &x);
@@ -336,20 +318,17 @@ static void breakdown(const rnn_cell_type *type)
     double t_gw = time_per_call(gemm_call, &gw);
     gemm_ctx gu = {(int)nb, (int)m, (int)d, 1, u, Um, out};
     double t_gu = time_per_call(gemm_call, &gu);
-    bias_ctx bc = {nb, m, bias, out};
-    double t_bias = time_per_call(bias_call, &bc);
-    update_ctx uc = {n, rnn_cell_dt(c), a, s_now, out};
+    update_ctx uc = {nb, m, rnn_cell_dt(c), a, bias, s_now, out};
     double t_update = time_per_call(update_call, &uc);
     double t_finite = time_per_call(finite_call, &uc);
-    double t_rest = t_step - t_gw - t_gu - t_bias - t_update - t_finite;
+    double t_rest = t_step - t_gw - t_gu - t_update - t_finite;
 
     printf("step m = %zu, nb = %zu, by part (each timed alone, on a rollout's own data):\n", m,
            nb);
     printf("  %-34s %10.2f us\n", "whole step (rnn_cell_step_batch)", t_step * 1e6);
     print_part("dgemm X W^T", t_gw, t_step);
     print_part("dgemm U u (k = d = 1)", t_gu, t_step);
-    print_part("bias add", t_bias, t_step);
-    print_part("tanh update loop", t_update, t_step);
+    print_part("bias + tanh + Euler update (1 pass)", t_update, t_step);
     printf("  %-34s %10.1f ns per value, %.2fx the dgemm X W^T\n", "", t_update / (double)n * 1e9,
            t_update / t_gw);
     print_part("finiteness check (wrapper)", t_finite, t_step);

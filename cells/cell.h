@@ -357,6 +357,9 @@ double rnn_sigmoid(double x);
 /* ---- tanh over an array, vectorised, within 2 ulp (vmath.c) ------------------------------ */
 
 void rnn_tanh_v(size_t n, const double *x, double *y);
+/* out[r m + i] = alpha s[r m + i] + beta tanh(a[r m + i] + bias[i]) for nb rows of m */
+void rnn_tanh_affine(size_t nb, size_t m, const double *a, const double *bias, const double *s,
+                     double alpha, double beta, double *out);
 double rnn_tanh(double x);
 
 #endif

@@ -76,9 +76,10 @@ static int step(const rnn_cell *c, size_t nb, double t, const double *s, const d
     (void)t;
     const double dt = c->hyper[DT];
     double *a = c->work;
-    activation(c, nb, s, u, a);
-    for (size_t i = 0; i < nb * c->m; i++)
-        out[i] = (1.0 - dt) * s[i] + dt * a[i];
+    /* a = s W^T + u U^T; then bias, tanh and the Euler update in one pass (vmath.c) */
+    rnn_gemm_rows(nb, c->m, c->m, P(c, W), s, c->m, 0.0, a);
+    rnn_gemm_rows(nb, c->m, c->d, P(c, U), u, c->d, 1.0, a);
+    rnn_tanh_affine(nb, c->m, a, P(c, B), s, 1.0 - dt, dt, out);
     return RNN_OK;
 }
 
