@@ -16,8 +16,14 @@
  * If theta_1 - ||r|| > beta, the one eigenvalue of G within ||r|| of theta_1 is lambda_1, and
  * the Kato-Temple inequality gives
  *   theta_1 <= lambda_1 <= theta_1 + ||r||^2 / (theta_1 - beta).
- * The value is accepted when that interval's relative width is below RNN_TOPSV_RTOL;
- * rounding is covered by margins of a few n eps on tail, theta_2 and ||r||. Otherwise up to
+ * The value is accepted when that interval's relative width is below RNN_TOPSV_RTOL, and
+ * its midpoint is returned; rounding is covered by margins of (2k + 4) n eps ||M||_F^2 on
+ * tail, theta_2 and ||r||, and every comparison is false on NaN (no certificate).
+ *
+ * Range. Squares of entries below ~1e-154 underflow and above ~1e154 overflow, which would
+ * certify wrong values or reject finite matrices. When ||M||_F^2 leaves [2^-600, 2^600], M is
+ * copied scaled by 2^-e (e the exponent of its largest entry; exact but for subnormal
+ * entries far below the norm) and sigma scaled back by 2^e. Otherwise up to
  * MAX_ITER subspace steps V <- orth(M^T W) are taken, and if still uncertified (the top
  * singular values cluster, as in the first steps of a product), LAPACK's dgesdd decides.
  * Either way the value returned is within RNN_TOPSV_RTOL of ||M||_2 (relative, in sigma^2).
@@ -46,6 +52,7 @@ struct rnn_topsv {
     int warm;                 /* V holds the previous matrix's Ritz vectors */
     double *block;            /* owns V, W, Z, ...; V and Z swap */
     double *V, *W, *Z, *B, *theta, *tau, *work, *g, *v1, *w1, *sv;
+    double *scaled;           /* n x n: M scaled by a power of two, for extreme magnitudes */
     lapack_int lwork;
     rnn_eig_ws *svd;
     size_t n_certified, n_fallback;
@@ -61,8 +68,9 @@ rnn_topsv *rnn_topsv_alloc(size_t n)
     const size_t nk = n * p->k, k = p->k;
     double q1 = 0, q2 = 0, q3 = 0;
     p->block = p->V = malloc((3 * nk + k * k + 2 * k + 4 * n) * sizeof(double));
+    p->scaled = malloc(n * n * sizeof(double));
     p->svd = rnn_eig_ws_alloc(n);
-    if (!p->block || !p->svd) {
+    if (!p->block || !p->scaled || !p->svd) {
         rnn_topsv_free(p);
         return NULL;
     }
@@ -96,6 +104,7 @@ void rnn_topsv_free(rnn_topsv *p)
     if (!p)
         return;
     free(p->block);
+    free(p->scaled);
     free(p->work);
     rnn_eig_ws_free(p->svd);
     free(p);
@@ -160,31 +169,26 @@ static int ritz_certify(rnn_topsv *p, const double *M, int trans, double fro2, d
         double ri = p->g[i] - th1 * p->v1[i];
         r2 += ri * ri;
     }
-    /* rounding margins: products and sums of length n carry errors of ~n eps relative to the
-     * scale fro2 (>= theta_1); they are added to every upper bound */
-    const double slack = 4.0 * (double)n * DBL_EPSILON * fro2;
+    /* rounding margins: products and sums of length n (and k) carry errors of ~(2k + 4) n eps
+     * relative to the scale fro2 (>= theta_1); they are added to every upper bound. Each test
+     * is written so that a NaN fails it. */
+    const double slack = (double)(2 * k + 4) * (double)n * DBL_EPSILON * fro2;
     const double tail = fmax(0.0, fro2 - mv2) + slack;
     const double rn = sqrt(r2) + slack;
-    const double beta = pow(sqrt(th2 + slack) + sqrt(tail), 2);
-    if (th1 - rn <= beta)
+    const double beta = pow(sqrt(fmax(th2, 0.0) + slack) + sqrt(tail), 2);
+    if (!(th1 - rn > beta))
         return 0;
     const double width = rn * rn / (th1 - beta);
-    if (width > RNN_TOPSV_RTOL * th1)
+    if (!(width <= RNN_TOPSV_RTOL * th1))
         return 0;
-    *sigma2 = th1;
+    *sigma2 = th1 + 0.5 * width;
     return 1;
 }
 
-int rnn_topsv_value(rnn_topsv *p, const double *M, int trans, double *sigma)
+/* ||M||_2 for M within the safe range of squares (see the header). */
+static int topsv_in_range(rnn_topsv *p, const double *M, int trans, double fro2, double *sigma)
 {
     const size_t n = p->n, k = p->k;
-    const double fro2 = cblas_ddot((int)(n * n), M, 1, M, 1);
-    if (!isfinite(fro2))
-        return RNN_ENONFINITE;
-    if (fro2 == 0) {
-        *sigma = 0;
-        return RNN_OK;
-    }
     if (!p->warm && cold_start(p) != RNN_OK)
         return RNN_ESOLVER;
     for (int it = 0; it <= MAX_ITER; it++) {
@@ -213,5 +217,33 @@ int rnn_topsv_value(rnn_topsv *p, const double *M, int trans, double *sigma)
     int rc = rnn_spectrum_svals(p->svd, M, p->sv);
     if (rc == RNN_OK)
         *sigma = p->sv[0];
+    return rc;
+}
+
+int rnn_topsv_value(rnn_topsv *p, const double *M, int trans, double *sigma)
+{
+    const size_t nn = p->n * p->n;
+    const double fro2 = cblas_ddot((int)nn, M, 1, M, 1);
+    if (isnan(fro2))
+        return RNN_ENONFINITE;
+    if (fro2 >= 0x1p-600 && fro2 <= 0x1p600)
+        return topsv_in_range(p, M, trans, fro2, sigma);
+    /* fro2 under- or overflowed (or is near doing so): rescale by a power of two */
+    double amax = 0;
+    for (size_t i = 0; i < nn; i++)
+        amax = fmax(amax, fabs(M[i]));
+    if (!isfinite(amax))
+        return RNN_ENONFINITE;
+    if (amax == 0) {
+        *sigma = 0;
+        return RNN_OK;
+    }
+    const int e = ilogb(amax);
+    for (size_t i = 0; i < nn; i++)
+        p->scaled[i] = ldexp(M[i], -e);
+    const double sfro2 = cblas_ddot((int)nn, p->scaled, 1, p->scaled, 1);
+    int rc = topsv_in_range(p, p->scaled, trans, sfro2, sigma);
+    if (rc == RNN_OK)
+        *sigma = ldexp(*sigma, e);
     return rc;
 }
