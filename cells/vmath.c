@@ -18,8 +18,7 @@
  *   terms cancel (|x| just above ln 2 / 4, k = -1).
  * Accuracy: within 2 ulp of a correctly rounded tanh (tests/test_vmath.c measures it against
  * tanhl over [-40, 40], on 10^6 random points of the band where k first changes, near 0 and
- * at the special values); NaN in gives NaN out, +-inf
- * gives +-1.
+ * at the special values); NaN in gives NaN out, +-inf gives +-1.
  */
 #include <math.h>
 #include <stdint.h>
