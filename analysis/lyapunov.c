@@ -18,6 +18,12 @@
  * Continuous: s' = f(s, t), Y' = J(s, t) Y (Y n x k) by CVODE over intervals of length
  * `interval`, Y re-orthonormalised after each; exponents per unit time.
  *
+ * Rounding. With reorth = R, Z is a product of R Jacobians before its QR, so its columns are
+ * graded by ~exp(R (l_1 - l_k)) and the small exponents carry a relative error of about
+ * eps exp(R (l_1 - l_k)): two correct implementations (e.g. formed Q versus reflectors) agree
+ * to ~1e-13 at R = 1 but may differ at 1e-9 when R (l_1 - l_k) is tens. That is the QR's
+ * conditioning, not a bug; keep R (l_1 - l_k) small for the full spectrum.
+ *
  * Kaplan-Yorke dimension: D = j + (l_1 + ... + l_j) / |l_{j+1}|, j the largest index with
  * l_1 + ... + l_j >= 0.
  *
