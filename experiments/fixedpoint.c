@@ -6,7 +6,8 @@
  *     ODE equilibria       f(s*, u*) = 0           predicted rate  r = max Re lambda(df/ds)
  *     step fixed points    Phi(s*, u*) - s* = 0    predicted rate  r = log rho(dPhi/ds)
  *
- * from N_STARTS seeded starting guesses, and classify each distinct root by the spectrum there
+ * from N_STARTS seeded starting guesses and 4 homotopy starts from far away (solvers/
+ * fixedpoint_path.c), and classify each distinct root by the spectrum there
  * (analysis/fixedpoint_class.c). Then measure the local growth without the spectrum: CVODE's
  * answer does not depend on the Jacobian it is given (only its Newton iterations do), and the
  * map is just iterated:
@@ -43,6 +44,8 @@
 /* Enough starts that the several equilibria of tanh at wscale 2 show up (Newton's basins are
  * fragmented there); each start costs a few dozen dense 8 x 8 or 16 x 16 solves. */
 #define N_STARTS 12
+/* distinct roots kept per setting and kind: every start, the homotopy ones included */
+#define ROOT_CAP (N_STARTS + 4)
 /* THEORY.md §6's criterion on the residual max-norm. */
 #define RESIDUAL_TOL 1e-12
 /* Relative size of the perturbation, as the check was specified: quadratic terms of F are
@@ -89,7 +92,7 @@ typedef struct {
     double *u, *d0, *s, *sn, *F, *work;
     rnn_eig_ws *eig;
     rnn_fixedpoint_set *roots[2];   /* per kind */
-    int cls[2][N_STARTS];           /* the class of each root */
+    int cls[2][ROOT_CAP];           /* the class of each root */
 } fp_ws;
 
 static void ws_free(fp_ws *w)
@@ -110,8 +113,8 @@ static int ws_alloc(fp_ws *w, const rnn_check_ctx *ctx, const rnn_cell_type *typ
     const size_t n = w->n = w->c->n_state;
     w->u = malloc((D_INPUT + 4 * n + n * n + 2 * n) * sizeof(double));
     w->eig = rnn_eig_ws_alloc(n);
-    w->roots[0] = rnn_fixedpoint_set_alloc(n, N_STARTS);
-    w->roots[1] = rnn_fixedpoint_set_alloc(n, N_STARTS);
+    w->roots[0] = rnn_fixedpoint_set_alloc(n, ROOT_CAP);
+    w->roots[1] = rnn_fixedpoint_set_alloc(n, ROOT_CAP);
     if (!w->u || !w->eig || !w->roots[0] || !w->roots[1]) {
         ws_free(w);
         return RNN_ENOMEM;

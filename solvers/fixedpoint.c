@@ -61,6 +61,9 @@ void rnn_fixedpoint_opts_default(rnn_fixedpoint_opts *o)
     o->dedup_tol = 1e-8;
     o->start_scale = 1.0;
     o->track_steps = 8;
+    o->path_starts = 4;
+    o->path_radius = 1000.0;
+    o->path_max_steps = 500;
     o->seed = 0;
 }
 
@@ -138,6 +141,14 @@ static int eval_J(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u, 
         for (size_t i = 0; i < c->n_state; i++)
             J[i * c->n_state + i] -= 1.0;
     return rc;
+}
+
+int rnn_fixedpoint_jacobian(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
+                            double t, const double *s, double *J)
+{
+    if (!c || !u || !s || !J || (kind != RNN_FP_ODE && kind != RNN_FP_STEP))
+        return RNN_EINVAL;
+    return eval_J(c, kind, u, t, s, J);
 }
 
 int rnn_fixedpoint_residual(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
@@ -493,11 +504,13 @@ static int check_args(const rnn_cell *c, rnn_fixedpoint_kind kind, const double 
     if (!(o->fnormtol > 0) || !(o->scsteptol > 0) || o->max_iters < 1 || o->polish_iters < 0 ||
         !(o->accept_tol >= 0) || !(o->max_step >= 0) || !(o->root_tol > 0) ||
         !(o->dedup_tol > 0) || !(o->start_scale > 0) || !isfinite(o->start_scale) ||
-        o->track_steps < 0) {
+        o->track_steps < 0 || o->path_starts < 0 || !(o->path_radius > 0) ||
+        !isfinite(o->path_radius) || o->path_max_steps < 1) {
         snprintf(msg, len, "fixedpoint: bad options for %s (need fnormtol > 0, scsteptol > 0, "
                  "max_iters >= 1, polish_iters >= 0, accept_tol >= 0, max_step >= 0, root_tol > 0, "
                  "dedup_tol > 0, "
-                 "start_scale > 0 finite, track_steps >= 0)", c->type->name);
+                 "start_scale > 0 finite, track_steps >= 0, path_starts >= 0, path_radius > 0 "
+                 "finite, path_max_steps >= 1)", c->type->name);
         return RNN_EINVAL;
     }
     if (!isfinite(t) || !rnn_all_finite(c->d, u)) {
@@ -608,6 +621,30 @@ int rnn_fixedpoint_find(const rnn_cell *c, rnn_fixedpoint_kind kind, const doubl
         roots->starts++;
         rc = track ? track_one(&w, s0, o, u, which, s, &info, err, sizeof err)
                    : solve_one(&w, s0, o, which, s, &info, err, sizeof err);
+        if (rc == RNN_OK) {
+            roots->converged++;
+            merge(roots, s, &info, o->dedup_tol);
+        } else {
+            roots->failed++;
+            memcpy(roots->failure, err, sizeof err);
+        }
+    }
+    /* homotopy-path starts from far away (fixedpoint_path.c): after the others, so that the
+     * stream of the direct and continuation starts does not depend on them */
+    for (int k = 0; k < o->path_starts; k++) {
+        char which[96], err[sizeof roots->failure];
+        snprintf(which, sizeof which, "homotopy start %d of %d", k + 1, o->path_starts);
+        rnn_fill_gaussian(g, o->path_radius * o->start_scale, n, s0);
+        rnn_fixedpoint_info info;
+        long steps = 0;
+        roots->starts++;
+        rc = rnn_fixedpoint_path(c, kind, u, t, s0, o->path_max_steps, s, &steps, err, sizeof err);
+        if (rc == RNN_OK) {
+            memcpy(s0, s, n * sizeof(double));
+            snprintf(which, sizeof which, "homotopy start %d of %d, Newton after %ld path steps",
+                     k + 1, o->path_starts, steps);
+            rc = solve_one(&w, s0, o, which, s, &info, err, sizeof err);
+        }
         if (rc == RNN_OK) {
             roots->converged++;
             merge(roots, s, &info, o->dedup_tol);

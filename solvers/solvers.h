@@ -157,6 +157,13 @@ typedef struct {
                            converges only from unsaturated starts; near s = 0 with u = 0 the
                            preactivation is the bias alone, and each input step moves it by
                            u* / K. 0: direct starts only. Default 8 */
+    int path_starts;    /* homotopy starts after the others: a ~ N(0, (path_radius start_scale)^2)
+                           per entry, the path {F(s) = c F(a)} followed from c = 1 to c = 0
+                           (fixedpoint_path.c), then Newton. Where damped Newton stalls at a
+                           local minimum of ||F|| (a fold of that path) this goes through.
+                           Default 4 */
+    double path_radius; /* far: the curve is straight out there and steps grow with |s|: 1000 */
+    long path_max_steps; /* continuation steps per path: 500 */
     unsigned long seed; /* starting guesses: one stream rnn_rng_alloc(seed, "fixedpoint:start",
                            0), start k its k-th block of n draws: 0 */
 } rnn_fixedpoint_opts;
@@ -196,6 +203,18 @@ const char *rnn_fixedpoint_kind_name(rnn_fixedpoint_kind k); /* "ode" or "step" 
 /* F(s) into F (n doubles, required) and ||F||_inf into *norm (may be NULL). */
 int rnn_fixedpoint_residual(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
                             double t, const double *s, double *F, double *norm);
+
+/* J_F(s) (row-major n x n). */
+int rnn_fixedpoint_jacobian(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
+                            double t, const double *s, double *J);
+
+/* From a, the path {(s, c) : F(s) = c F(a)} followed by pseudo-arclength continuation from
+ * c = 1 until c changes sign (fixedpoint_path.c); s_out is the point there (a starting guess
+ * for Newton, not yet a root). At most max_steps steps (counted in *steps). RNN_ESOLVER with
+ * the reason in msg when the path folds back outwards, hits a singular point or runs out. */
+int rnn_fixedpoint_path(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u, double t,
+                        const double *a, long max_steps, double *s_out, long *steps, char *msg,
+                        size_t len);
 
 /* One Newton solve from s0; the root (or, on failure, KINSOL's last iterate) goes to s.
  * Failures: RNN_ESOLVER with msg naming KINSOL's flag, the cell and the start; RNN_EINVAL

@@ -12,6 +12,9 @@
  *   - failures: one Newton iteration is not enough (KIN_MAXITER_REACHED, RNN_ESOLVER, the cell
  *     and the start in the message); points where F is only tiny because a gate is shut (ODE)
  *     or Phi(s) == s in floating point (step) are rejected, not reported as roots;
+ *   - the homotopy path (solvers/fixedpoint_path.c): from far starts it reaches a root of
+ *     every leaky cell tried (F = L s + bounded, L invertible: guaranteed), and it finds the
+ *     roots that damped Newton missed at --seed 2 (the lipschitz check used to fail there);
  *   - argument errors and unsupported cells;
  *   - the check passes on every registered cell.
  */
@@ -104,8 +107,8 @@ Test(fixedpoint, tanh_with_zero_recurrence_has_the_closed_form_root)
     cr_assert_eq(rnn_fixedpoint_find(c, RNN_FP_ODE, u, 0.0, 10, &o, set, msg, sizeof msg), RNN_OK,
                  "%s", msg);
     cr_assert_eq(set->count, 1, "one distinct root, found %zu", set->count);
-    cr_assert_eq(set->hits[0], 10);
-    cr_assert_eq(set->converged, 10);
+    cr_assert_eq(set->hits[0], 10 + (size_t)o.path_starts, "the homotopy starts too");
+    cr_assert_eq(set->converged, 10 + (size_t)o.path_starts);
     cr_assert_eq(set->failed, 0);
     cr_assert_leq(max_diff(m, set->s, exact), 4 * DBL_EPSILON);
     rnn_fixedpoint_set_free(set);
@@ -202,7 +205,7 @@ Test(fixedpoint, three_roots_of_h_equals_tanh_2h_are_found_and_classified)
         }
         cr_assert(seen[0] == 1 && seen[1] == 1 && seen[2] == 1, "0, +h*, -h* once each");
         cr_assert_eq(hits, set->converged, "every converged start is merged into one root");
-        cr_assert_eq(set->converged + set->failed, 24);
+        cr_assert_eq(set->converged + set->failed, 24 + (size_t)o.path_starts);
     }
     rnn_eig_ws_free(w);
     rnn_fixedpoint_set_free(set);
@@ -302,6 +305,7 @@ Test(fixedpoint, one_iteration_is_not_enough)
     /* all starts fail: find reports the last failure with the start's index */
     rnn_fixedpoint_set *set = rnn_fixedpoint_set_alloc(2 * m, 4);
     o.track_steps = 0;
+    o.path_starts = 0;
     rc = rnn_fixedpoint_find(c, RNN_FP_STEP, u, 0.0, 3, &o, set, msg, sizeof msg);
     cr_assert_eq(rc, RNN_ESOLVER, "rc %d", rc);
     cr_assert_eq(set->count, 0);
@@ -371,7 +375,8 @@ Test(fixedpoint, argument_errors)
     cr_assert_eq(rnn_fixedpoint_solve(c, RNN_FP_ODE, &u, 0, NULL, &o, s, NULL, msg, sizeof msg),
                  RNN_EINVAL);
     const char *fields[] = {"fnormtol", "scsteptol", "max_iters", "polish_iters", "max_step",
-                            "root_tol", "dedup_tol", "start_scale", "track_steps"};
+                            "root_tol", "dedup_tol", "start_scale", "track_steps",
+                            "path_starts", "path_radius", "path_max_steps"};
     for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
         rnn_fixedpoint_opts b = o;
         switch (k) {
@@ -383,7 +388,10 @@ Test(fixedpoint, argument_errors)
         case 5: b.root_tol = 0; break;
         case 6: b.dedup_tol = NAN; break;
         case 7: b.start_scale = INFINITY; break;
-        default: b.track_steps = -1; break;
+        case 8: b.track_steps = -1; break;
+        case 9: b.path_starts = -1; break;
+        case 10: b.path_radius = 0; break;
+        default: b.path_max_steps = 0; break;
         }
         cr_assert_eq(rnn_fixedpoint_solve(c, RNN_FP_ODE, &u, 0, s0, &b, s, NULL, msg, sizeof msg),
                      RNN_EINVAL, "bad %s accepted", fields[k]);
@@ -421,6 +429,75 @@ Test(fixedpoint, argument_errors)
                  RNN_OK, "%s", msg);
     c->type = saved;
     rnn_cell_free(c);
+}
+
+/* ---- the homotopy path -------------------------------------------------------------------------- */
+
+/* F = L s + g(s), g bounded, L invertible (tanh: L = -I; lipschitz: L = A): from far out, a
+ * homotopy path that crosses c = 0 exists (fixedpoint_path.c); a given start may lie on a curve
+ * that turns back, so per setting (cell, weights, wscale, kind) at least one of STARTS far
+ * starts must reach a root, and every path that ends must hand Newton a start that converges. */
+Test(fixedpoint, homotopy_path_from_far_reaches_a_root_of_leaky_cells)
+{
+    enum { m = 8, d = 2, STARTS = 4, SEEDS = 12 };
+    const rnn_cell_type *types[] = {rnn_cell_tanh, rnn_cell_lipschitz};
+    const double wscales[] = {0.5, 2.0};
+    rnn_fixedpoint_opts o;
+    rnn_fixedpoint_opts_default(&o);
+    char msg[512];
+    long total_steps = 0;
+    int paths = 0, reached = 0;
+    for (size_t ti = 0; ti < 2; ti++)
+        for (unsigned long seed = 0; seed < SEEDS; seed++)
+            for (size_t wi = 0; wi < 2; wi++) {
+                rnn_cell *c = rnn_cell_alloc(types[ti], m, d, seed);
+                cr_assert_not_null(c);
+                cr_assert_eq(rnn_cell_set_hyper(c, "wscale", wscales[wi], msg, sizeof msg), RNN_OK,
+                             "%s", msg);
+                gsl_rng *g = rnn_rng_alloc(seed, "test:path", wi);
+                double u[d], a[m], s0[m], s[m];
+                rnn_fill_gaussian(g, 1.0, d, u);
+                for (int kind = 0; kind < 2; kind++) {
+                    int ok = 0;
+                    for (int k = 0; k < STARTS; k++) {
+                        rnn_fill_gaussian(g, o.path_radius, m, a);
+                        long steps = 0;
+                        paths++;
+                        if (rnn_fixedpoint_path(c, (rnn_fixedpoint_kind)kind, u, 0.0, a, 500, s0,
+                                                &steps, msg, sizeof msg) != RNN_OK) {
+                            cr_log_info("%s seed %lu wscale %g kind %d: %s", types[ti]->name, seed,
+                                        wscales[wi], kind, msg);
+                            continue;
+                        }
+                        rnn_fixedpoint_info info;
+                        int rc = rnn_fixedpoint_solve(c, (rnn_fixedpoint_kind)kind, u, 0.0, s0, &o,
+                                                      s, &info, msg, sizeof msg);
+                        cr_assert_eq(rc, RNN_OK, "%s: Newton from the path's end: %s",
+                                     types[ti]->name, msg);
+                        cr_assert_leq(info.residual, RESIDUAL_TOL);
+                        total_steps += steps;
+                        ok++;
+                    }
+                    cr_assert_gt(ok, 0, "%s seed %lu wscale %g kind %d: no path reached a root",
+                                 types[ti]->name, seed, wscales[wi], kind);
+                    reached += ok;
+                }
+                gsl_rng_free(g);
+                rnn_cell_free(c);
+            }
+    cr_log_info("%d of %d paths reached a root, %.1f continuation steps each on average", reached,
+                paths, (double)total_steps / reached);
+}
+
+/* The lipschitz check at --seed 2: before the homotopy starts, no direct or continuation start
+ * converged for one setting (wscale 0.5, u* random; damped Newton stalls at local minima of
+ * ||F||), although a root exists there (Brouwer, A invertible). */
+Test(fixedpoint, lipschitz_check_at_seed_2_finds_every_setting_a_root)
+{
+    const rnn_check_ctx ctx = {RNN_TIER_QUICK, 2, NULL};
+    rnn_check_result r = {0};
+    cr_assert_eq(rnn_check_fixedpoint_kinsol(&ctx, rnn_cell_lipschitz, &r), RNN_OK, "%s", r.detail);
+    cr_assert(r.pass, "%s", r.detail);
 }
 
 /* ---- the check ----------------------------------------------------------------------------------- */
