@@ -582,6 +582,19 @@ static void merge(rnn_fixedpoint_set *r, const double *s, const rnn_fixedpoint_i
     r->count++;
 }
 
+/* A start's outcome: merged into the roots, or counted as failed with its message kept. */
+static void tally(rnn_fixedpoint_set *roots, int rc, const double *s,
+                  const rnn_fixedpoint_info *info, const char *err, double dedup_tol)
+{
+    if (rc == RNN_OK) {
+        roots->converged++;
+        merge(roots, s, info, dedup_tol);
+    } else {
+        roots->failed++;
+        snprintf(roots->failure, sizeof roots->failure, "%s", err);
+    }
+}
+
 int rnn_fixedpoint_find(const rnn_cell *c, rnn_fixedpoint_kind kind, const double *u,
                         double t, size_t n_starts, const rnn_fixedpoint_opts *o,
                         rnn_fixedpoint_set *roots, char *msg, size_t len)
@@ -621,13 +634,7 @@ int rnn_fixedpoint_find(const rnn_cell *c, rnn_fixedpoint_kind kind, const doubl
         roots->starts++;
         rc = track ? track_one(&w, s0, o, u, which, s, &info, err, sizeof err)
                    : solve_one(&w, s0, o, which, s, &info, err, sizeof err);
-        if (rc == RNN_OK) {
-            roots->converged++;
-            merge(roots, s, &info, o->dedup_tol);
-        } else {
-            roots->failed++;
-            memcpy(roots->failure, err, sizeof err);
-        }
+        tally(roots, rc, s, &info, err, o->dedup_tol);
     }
     /* homotopy-path starts from far away (fixedpoint_path.c): after the others, so that the
      * stream of the direct and continuation starts does not depend on them */
@@ -645,13 +652,7 @@ int rnn_fixedpoint_find(const rnn_cell *c, rnn_fixedpoint_kind kind, const doubl
                      k + 1, o->path_starts, steps);
             rc = solve_one(&w, s0, o, which, s, &info, err, sizeof err);
         }
-        if (rc == RNN_OK) {
-            roots->converged++;
-            merge(roots, s, &info, o->dedup_tol);
-        } else {
-            roots->failed++;
-            memcpy(roots->failure, err, sizeof err);
-        }
+        tally(roots, rc, s, &info, err, o->dedup_tol);
     }
     ws_free(&w);
     free(buf);

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
 #include <lapacke.h>
 #include "solvers.h"
 
@@ -69,18 +70,12 @@ typedef struct {
 
 static double norm_inf(size_t n, const double *x)
 {
-    double m = 0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(x[i]));
-    return m;
+    return fabs(x[cblas_idamax((int)n, x, 1)]);
 }
 
 static double norm2(size_t n, const double *x)
 {
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += x[i] * x[i];
-    return sqrt(s);
+    return cblas_dnrm2((int)n, x, 1);
 }
 
 /* M = [J_F(s), -F(a); b^T] column-major (N x N); H(y) into F when want_H. */
