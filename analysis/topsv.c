@@ -229,9 +229,7 @@ int rnn_topsv_value(rnn_topsv *p, const double *M, int trans, double *sigma)
     if (fro2 >= 0x1p-600 && fro2 <= 0x1p600)
         return topsv_in_range(p, M, trans, fro2, sigma);
     /* fro2 under- or overflowed (or is near doing so): rescale by a power of two */
-    double amax = 0;
-    for (size_t i = 0; i < nn; i++)
-        amax = fmax(amax, fabs(M[i]));
+    const double amax = fabs(M[cblas_idamax((int)nn, M, 1)]);
     if (!isfinite(amax))
         return RNN_ENONFINITE;
     if (amax == 0) {

@@ -61,11 +61,18 @@ static void init(rnn_cell *c, gsl_rng *r)
     rnn_fill_uniform(r, 0.1, m, P(c, B));
 }
 
-/* a[nb x m] = tanh(s W^T + u U^T + b), the tanh vectorised (vmath.c) */
-static void activation(const rnn_cell *c, size_t nb, const double *s, const double *u, double *a)
+/* a[nb x m] = s W^T + u U^T (the pre-activation without its bias) */
+static void preactivation(const rnn_cell *c, size_t nb, const double *s, const double *u,
+                          double *a)
 {
     rnn_gemm_rows(nb, c->m, c->m, P(c, W), s, c->m, 0.0, a);
     rnn_gemm_rows(nb, c->m, c->d, P(c, U), u, c->d, 1.0, a);
+}
+
+/* a[nb x m] = tanh(s W^T + u U^T + b), the tanh vectorised (vmath.c) */
+static void activation(const rnn_cell *c, size_t nb, const double *s, const double *u, double *a)
+{
+    preactivation(c, nb, s, u, a);
     rnn_add_bias_rows(nb, c->m, P(c, B), a);
     rnn_tanh_v(nb * c->m, a, a);
 }
@@ -76,9 +83,8 @@ static int step(const rnn_cell *c, size_t nb, double t, const double *s, const d
     (void)t;
     const double dt = c->hyper[DT];
     double *a = c->work;
-    /* a = s W^T + u U^T; then bias, tanh and the Euler update in one pass (vmath.c) */
-    rnn_gemm_rows(nb, c->m, c->m, P(c, W), s, c->m, 0.0, a);
-    rnn_gemm_rows(nb, c->m, c->d, P(c, U), u, c->d, 1.0, a);
+    /* bias, tanh and the Euler update in one pass (vmath.c) */
+    preactivation(c, nb, s, u, a);
     rnn_tanh_affine(nb, c->m, a, P(c, B), s, 1.0 - dt, dt, out);
     return RNN_OK;
 }

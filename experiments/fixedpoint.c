@@ -6,8 +6,8 @@
  *     ODE equilibria       f(s*, u*) = 0           predicted rate  r = max Re lambda(df/ds)
  *     step fixed points    Phi(s*, u*) - s* = 0    predicted rate  r = log rho(dPhi/ds)
  *
- * from N_STARTS seeded starting guesses and 4 homotopy starts from far away (solvers/
- * fixedpoint_path.c), and classify each distinct root by the spectrum there
+ * from N_STARTS seeded starting guesses and N_PATH_STARTS homotopy starts from far away
+ * (solvers/fixedpoint_path.c), and classify each distinct root by the spectrum there
  * (analysis/fixedpoint_class.c). Then measure the local growth without the spectrum: CVODE's
  * answer does not depend on the Jacobian it is given (only its Newton iterations do), and the
  * map is just iterated:
@@ -44,8 +44,11 @@
 /* Enough starts that the several equilibria of tanh at wscale 2 show up (Newton's basins are
  * fragmented there); each start costs a few dozen dense 8 x 8 or 16 x 16 solves. */
 #define N_STARTS 12
-/* distinct roots kept per setting and kind: every start, the homotopy ones included */
-#define ROOT_CAP (N_STARTS + 4)
+/* Homotopy-path starts from far away (solvers/fixedpoint_path.c), after the others: they
+ * reach roots where damped Newton stalls at a local minimum of ||F|| (docs/theory/fixedpoint.md). */
+#define N_PATH_STARTS 4
+/* distinct roots kept per setting and kind: one per start at most */
+#define ROOT_CAP (N_STARTS + N_PATH_STARTS)
 /* THEORY.md §6's criterion on the residual max-norm. */
 #define RESIDUAL_TOL 1e-12
 /* Relative size of the perturbation, as the check was specified: quadratic terms of F are
@@ -224,6 +227,7 @@ static int run_setting(fp_ws *w, const rnn_check_ctx *ctx, unsigned long idx, co
     rnn_fixedpoint_opts o;
     rnn_fixedpoint_opts_default(&o);
     o.seed = rnn_seed_derive(ctx->seed, "fixedpoint:starts", idx);
+    o.path_starts = N_PATH_STARTS;
     int rc = RNN_OK;
     for (int kind = 0; kind < 2 && rc == RNN_OK; kind++) {
         const rnn_fixedpoint_kind k = kind ? RNN_FP_STEP : RNN_FP_ODE;

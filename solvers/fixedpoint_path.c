@@ -50,13 +50,13 @@
 #define CORR_MAX 6       /* corrector iterations before the step is halved */
 #define CORR_TOL 1e-9    /* corrector converged: ||dy||_inf <= CORR_TOL max(1, ||y||_inf) */
 #define H_MIN_REL 1e-9   /* the smallest step, relative to max(1, |a|) */
-#define H_MAX_REL 0.25   /* the largest step, relative to max(1, |a|) */
+#define H_MAX_REL 0.25   /* the largest step, relative to max(1, |a|, |s|) */
 #define COS_MAX_TURN 0.9 /* the tangent may turn by at most acos(0.9) ~ 25 degrees a step */
 #define H_LAND_REL 1e-3  /* the step that crosses c = 0, relative to max(1, |s|) */
-#define C_ESCAPE 1e3
+#define C_ESCAPE 1e3     /* c above this: the path runs out to the c = +inf end, give up */
 #define FAR_FACTOR 10.0  /* a start is far when |a| >= FAR_FACTOR |g| / sigma_min(L) */
-#define FAR_ROUNDS 3
-#define FAR_MAX 1e12     /* c above this: the path runs out to the c = +inf end, give up */
+#define FAR_ROUNDS 3     /* pushes outwards at most */
+#define FAR_MAX 1e12     /* and never beyond this |a| */
 
 typedef struct {
     const rnn_cell *cell;
@@ -169,17 +169,17 @@ static int far_enough(path_ws *w, double *a)
             rc = rnn_fixedpoint_residual(w->cell, w->kind, w->u, w->t, a, w->F, NULL);
         if (rc != RNN_OK)
             return rc;
-        for (size_t i = 0; i < n; i++) {
-            double Ja = 0;
-            for (size_t j = 0; j < n; j++)
-                Ja += w->J[i * n + j] * a[j];
-            w->F[i] -= Ja; /* g(a) */
-        }
+        /* g(a) = F(a) - J_F(a) a */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)n, -1.0, w->J, (int)n, a, 1, 1.0,
+                    w->F, 1);
         memcpy(Jc, w->J, n * n * sizeof(double)); /* as J^T column-major: the same sigma */
         lapack_int N = (lapack_int)n;
         if (LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', N, N, Jc, N, sv, NULL, 1, NULL, 1) != 0)
             return RNN_ESOLVER;
-        const double need = FAR_FACTOR * norm2(n, w->F) / fmax(sv[n - 1], FAR_FACTOR * norm2(n, w->F) / FAR_MAX);
+        const double gn = norm2(n, w->F);
+        if (!(gn > 0))
+            return RNN_OK; /* F is affine: every start is far enough */
+        const double need = fmin(FAR_FACTOR * gn / sv[n - 1], FAR_MAX); /* sigma = 0: FAR_MAX */
         const double na = norm2(n, a);
         if (!(na > 0) || na >= need)
             return RNN_OK;
@@ -310,7 +310,7 @@ int rnn_fixedpoint_path(const rnn_cell *c, rnn_fixedpoint_kind kind, const doubl
         if (r == 0) {
             r = follow(&w, a, 1.0, max_steps, s_out, steps, &why);
             if (r == 0)
-                why = "both directions ran outwards (c grew past 1000)";
+                why = "both directions ran outwards (c grew past C_ESCAPE = 1000)";
         }
     }
     if (r != 1)
