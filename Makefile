@@ -21,7 +21,7 @@ OMPFLAGS = -fopenmp
 # GSL without its own CBLAS: OpenBLAS provides cblas_* for both us and GSL.
 LDLIBS  = -lsundials_arkode -lsundials_kinsol -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
           -lsundials_sunlinsoldense -lsundials_sunlinsolspgmr -lsundials_generic \
-          -llapacke -lgsl -lopenblas -lcjson -lreadline -lm
+          -llapacke -lgsl -lopenblas -lcjson -lreadline -lquadmath -lm
 
 BUILD   ?= build
 TIER    ?= standard

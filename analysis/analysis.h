@@ -66,6 +66,12 @@ typedef struct {
     size_t ref_substeps;                         /* rk8pd: steps per output interval (else 0) */
     int ref_ok;                                  /* ref_error <= min E / ref_margin */
     rnn_cvode_stats ref_stats;
+    /* rnn_converge_quad only (quad = 1): the study ran in binary128 against Gragg-Bulirsch-
+     * Stoer with gbs_k columns (order 2 gbs_k); quad_exact and quad_residual as in
+     * rnn_tableau_quad; double_vs_quad: the largest relative distance between the cell's own
+     * (double) run and the binary128 run at the same dt, over the levels used. */
+    int quad, quad_exact, gbs_k;
+    double quad_residual, double_vs_quad;
 } rnn_converge_result;
 
 void rnn_converge_opts_default(rnn_converge_opts *o); /* t_end 4, n0 40, 7 levels, 1e-10 .. 1e-13 */
@@ -80,6 +86,17 @@ void rnn_converge_opts_for_order(rnn_converge_opts *o, int p, size_t history);
  * range. The reference s(t) comes from CVODE (BDF, dense analytic Jacobian). */
 int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
                  const rnn_converge_opts *o, rnn_converge_result *r, char *msg, size_t len);
+
+/* The same study in binary128 (convergence_quad.c) for an rk: cell whose ODE has ode_rhs_quad:
+ * the tableau (rnn_tableau_to_quad) applied to the ODE in quad, against a Gragg-Bulirsch-Stoer
+ * reference on the finest grid (its error: k - 1 against k columns). The grid, the trimming and
+ * the fit are rnn_converge's. RNN_EUNSUPPORTED when the cell is not such a cell. */
+int rnn_converge_quad(rnn_cell *c, const rnn_input *in, const double *s0,
+                      const rnn_converge_opts *o, rnn_converge_result *r, char *msg, size_t len);
+/* 1 if rnn_converge_quad can study this type. */
+int rnn_converge_quad_supported(const rnn_cell_type *type);
+/* The asymptotic fit of a study's levels (rnn_fit_order), into r->order, fit_first, fit_last. */
+void rnn_converge_fit(rnn_converge_result *r);
 
 /* ---- fits (stats.c) ------------------------------------------------------------------------- */
 

@@ -141,7 +141,7 @@ static int reference_pair(const rnn_cell *c, const rnn_input *in, const double *
     return rc;
 }
 
-static void asymptotic_fit(rnn_converge_result *r)
+void rnn_converge_fit(rnn_converge_result *r)
 {
     size_t first = 0;
     if (rnn_fit_order(r->levels, r->dt, r->err, r->local_order, &first, &r->order,
@@ -262,7 +262,7 @@ int rnn_converge(rnn_cell *c, const rnn_input *in, const double *s0,
             }
     }
     if (rc == RNN_OK)
-        asymptotic_fit(r);
+        rnn_converge_fit(r);
     free(times);
     free(ref);
     free(S);

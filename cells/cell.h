@@ -22,6 +22,10 @@
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
+/* IEEE binary128 (GCC's __float128, libquadmath): the precision of the order studies whose
+ * errors go below double rounding (docs/theory/odernn-family.md §5). */
+__extension__ typedef __float128 rnn_quad;
+
 /* ---- error codes -------------------------------------------------------------------- */
 
 typedef enum {
@@ -69,6 +73,8 @@ rnn_input *rnn_input_alloc_gaussian(rnn_input_kind kind, size_t d, size_t n, dou
                                     double h, unsigned long seed);
 void rnn_input_free(rnn_input *in);
 void rnn_input_eval(const rnn_input *in, double t, double *u);
+/* The same signal evaluated in binary128 (sines by sinq; hold and linear from their samples). */
+void rnn_input_eval_quad(const rnn_input *in, rnn_quad t, rnn_quad *u);
 /* The first time > t at which u (hold) or u' (linear) jumps; INFINITY if none. */
 double rnn_input_next_knot(const rnn_input *in, double t);
 /* Parses "sines|hold|linear|zero"; returns -1 if unknown. */
@@ -172,6 +178,11 @@ struct rnn_cell_type {
      * stages and past states for BPTT. */
     int (*ode_vjp)(const rnn_cell *c, double t, const double *s, const double *u,
                    const double *g, double *gs, double *gtheta);
+    /* Optional: f = f(s, u, t) with every operation in binary128 (the parameters are the
+     * cell's doubles, exact in quad); work holds n_state rnn_quad. For order studies whose
+     * errors fall below double rounding (analysis/convergence_quad.c). */
+    int (*ode_rhs_quad)(const rnn_cell *c, rnn_quad t, const rnn_quad *s, const rnn_quad *u,
+                        rnn_quad *work, rnn_quad *f);
 };
 
 struct rnn_cell {

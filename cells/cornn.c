@@ -19,10 +19,12 @@
  *                   dL/dy = g_y - gamma r + W^T q,   dL/dz = kz G + Wz^T q;
  *                   dL/dW += q y^T, dL/dWz += q z^T, dL/dV += q u^T, dL/db += q
  *   ODE Jacobian:   [[0, I], [D W - gamma I, D Wz - eps I]]
+ *   ode_rhs_quad:   the same f in binary128 (tanhq), for order studies below double rounding.
  *
  * References: Rusch, Mishra, coRNN, ICLR 2021, eqs. 1-3; THEORY.md §2, §4.2.
  */
 #include <math.h>
+#include <quadmath.h>
 #include <stdio.h>
 #include <string.h>
 #include "cell.h"
@@ -190,6 +192,26 @@ static int ode_rhs(const rnn_cell *c, double t, const double *s, const double *u
     return RNN_OK;
 }
 
+static int ode_rhs_quad(const rnn_cell *c, rnn_quad t, const rnn_quad *s, const rnn_quad *u,
+                        rnn_quad *work, rnn_quad *f)
+{
+    (void)t;
+    (void)work;
+    const size_t m = c->m, d = c->d;
+    const double *Wy = P(c, W), *Wz = P(c, WZ), *Vm = P(c, V), *b = P(c, B);
+    const rnn_quad gamma = c->hyper[GAMMA], eps = c->hyper[EPS];
+    for (size_t i = 0; i < m; i++) {
+        rnn_quad a = b[i];
+        for (size_t j = 0; j < m; j++)
+            a += Wy[i * m + j] * s[j] + Wz[i * m + j] * s[m + j];
+        for (size_t j = 0; j < d; j++)
+            a += Vm[i * d + j] * u[j];
+        f[i] = s[m + i];
+        f[m + i] = tanhq(a) - gamma * s[i] - eps * s[m + i];
+    }
+    return RNN_OK;
+}
+
 static int ode_jacobian(const rnn_cell *c, double t, const double *s, const double *u, double *J)
 {
     (void)t;
@@ -285,6 +307,7 @@ SCHEME_OPS(explicit, 0)
     .state_dim = state_dim, .layout = layout, .hypers = hypers,                                 \
     .n_hypers = sizeof hypers / sizeof hypers[0], .work_size = work_size, .init = init,         \
     .ode_rhs = ode_rhs, .ode_jacobian = ode_jacobian, .ode_jvp = ode_jvp, .ode_vjp = ode_vjp,    \
+    .ode_rhs_quad = ode_rhs_quad,                                                               \
     .stages = 1, .memory = 2,                                                                   \
     .class_derivation = "n = 1: one tanh per step; t = 2: eliminating z_{n-1} = (y_{n-1} - "      \
                         "y_{n-2}) / dt, the step is a recursion on y_{n-1}, y_{n-2} (a second-"  \

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <quadmath.h>
 #include <gsl/gsl_randist.h>
 #include "cell.h"
 
@@ -106,6 +107,15 @@ void rnn_input_free(rnn_input *in)
     free(in);
 }
 
+/* Sample n (0-based) holds on [t0 + n h, t0 + (n+1) h). A tiny relative slack makes
+ * t_n = t0 + n dt, computed in floating point, land in its own interval. */
+static size_t hold_index(const rnn_input *in, double t)
+{
+    double x = (t - in->t0) / in->h;
+    double k = floor(x + 1e-9);
+    return k <= 0 ? 0 : (k >= (double)(in->n - 1) ? in->n - 1 : (size_t)k);
+}
+
 void rnn_input_eval(const rnn_input *in, double t, double *u)
 {
     const size_t d = in->d;
@@ -123,15 +133,9 @@ void rnn_input_eval(const rnn_input *in, double t, double *u)
             u[j] = v;
         }
         return;
-    case RNN_INPUT_HOLD: {
-        /* Sample n (0-based) holds on [t0 + n h, t0 + (n+1) h). A tiny relative slack makes
-         * t_n = t0 + n dt, computed in floating point, land in its own interval. */
-        double x = (t - in->t0) / in->h;
-        double k = floor(x + 1e-9);
-        size_t n = k <= 0 ? 0 : (k >= (double)(in->n - 1) ? in->n - 1 : (size_t)k);
-        memcpy(u, in->seq + n * d, d * sizeof(double));
+    case RNN_INPUT_HOLD:
+        memcpy(u, in->seq + hold_index(in, t) * d, d * sizeof(double));
         return;
-    }
     case RNN_INPUT_LINEAR: {
         double x = (t - in->t0) / in->h;
         if (x <= 0 || in->n == 1) {
@@ -146,6 +150,44 @@ void rnn_input_eval(const rnn_input *in, double t, double *u)
         double w = x - (double)n;
         for (size_t j = 0; j < d; j++)
             u[j] = (1 - w) * in->seq[n * d + j] + w * in->seq[(n + 1) * d + j];
+        return;
+    }
+    }
+}
+
+void rnn_input_eval_quad(const rnn_input *in, rnn_quad t, rnn_quad *u)
+{
+    const size_t d = in->d;
+    switch (in->kind) {
+    case RNN_INPUT_ZERO:
+        for (size_t j = 0; j < d; j++)
+            u[j] = 0;
+        return;
+    case RNN_INPUT_SINES:
+        for (size_t j = 0; j < d; j++) {
+            rnn_quad v = 0;
+            for (size_t k = 0; k < RNN_SINES_TERMS; k++) {
+                size_t i = j * RNN_SINES_TERMS + k;
+                v += (rnn_quad)in->amp[i] * sinq((rnn_quad)in->omega[i] * t + in->phase[i]);
+            }
+            u[j] = v;
+        }
+        return;
+    case RNN_INPUT_HOLD: { /* the samples are exact; only the interval is looked up */
+        const double *v = in->seq + hold_index(in, (double)t) * d;
+        for (size_t j = 0; j < d; j++)
+            u[j] = v[j];
+        return;
+    }
+    case RNN_INPUT_LINEAR: {
+        rnn_quad x = (t - in->t0) / in->h;
+        size_t n = x <= 0 || in->n == 1 ? 0 : (x >= in->n - 1 ? in->n - 1 : (size_t)floorq(x));
+        rnn_quad w = n + 1 < in->n ? x - n : 0;
+        if (w < 0)
+            w = 0;
+        for (size_t j = 0; j < d; j++)
+            u[j] = n + 1 < in->n ? (1 - w) * in->seq[n * d + j] + w * in->seq[(n + 1) * d + j]
+                                 : (rnn_quad)in->seq[n * d + j];
         return;
     }
     }

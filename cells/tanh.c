@@ -12,10 +12,12 @@
  *   step VJP:       delta = dt D g;  dL/dh = (1 - dt) g + W^T delta;  (ODE VJP: dt -> 1, 1 - dt -> -1)
  *                   dL/dW += delta h^T,  dL/dU += delta u^T,  dL/db += delta
  *   sigma is rnn_tanh_v (vmath.c): vectorised, within 2 ulp of the correctly rounded tanh.
+ *   ode_rhs_quad: the same f in binary128 (tanhq), for order studies below double rounding.
  *
  * Reference: THEORY.md §2; Pascanu, Mikolov, Bengio, ICML 2013 (the cell of [PA]).
  */
 #include <math.h>
+#include <quadmath.h>
 #include <string.h>
 #include "cell.h"
 
@@ -160,6 +162,24 @@ static int ode_rhs(const rnn_cell *c, double t, const double *s, const double *u
     return RNN_OK;
 }
 
+static int ode_rhs_quad(const rnn_cell *c, rnn_quad t, const rnn_quad *s, const rnn_quad *u,
+                        rnn_quad *work, rnn_quad *f)
+{
+    (void)t;
+    (void)work;
+    const size_t m = c->m, d = c->d;
+    const double *Wm = P(c, W), *Um = P(c, U), *b = P(c, B);
+    for (size_t i = 0; i < m; i++) {
+        rnn_quad a = b[i];
+        for (size_t j = 0; j < m; j++)
+            a += Wm[i * m + j] * s[j];
+        for (size_t j = 0; j < d; j++)
+            a += Um[i * d + j] * u[j];
+        f[i] = tanhq(a) - s[i];
+    }
+    return RNN_OK;
+}
+
 static int ode_jacobian(const rnn_cell *c, double t, const double *s, const double *u, double *J)
 {
     (void)t;
@@ -208,6 +228,7 @@ static const rnn_cell_type type = {
     .ode_jacobian = ode_jacobian,
     .ode_jvp = ode_jvp,
     .ode_vjp = ode_vjp,
+    .ode_rhs_quad = ode_rhs_quad,
 };
 
 const rnn_cell_type *const rnn_cell_tanh = &type;

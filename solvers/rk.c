@@ -192,6 +192,12 @@ static int ode_rhs(const rnn_cell *c, double t, const double *s, const double *u
     return c->inner->type->ode_rhs(c->inner, t, s, u, f);
 }
 
+static int ode_rhs_quad(const rnn_cell *c, rnn_quad t, const rnn_quad *s, const rnn_quad *u,
+                        rnn_quad *work, rnn_quad *f)
+{
+    return c->inner->type->ode_rhs_quad(c->inner, t, s, u, work, f);
+}
+
 static int ode_jacobian(const rnn_cell *c, double t, const double *s, const double *u, double *J)
 {
     return c->inner->type->ode_jacobian(c->inner, t, s, u, J);
@@ -260,6 +266,7 @@ static void build(rk_type *r, const rnn_cell_type *base, const rnn_tableau *T)
     t->ode_jacobian = ode_jacobian;
     t->ode_jvp = base->ode_jvp ? ode_jvp : NULL;
     t->ode_vjp = base->ode_vjp ? ode_vjp : NULL;
+    t->ode_rhs_quad = base->ode_rhs_quad ? ode_rhs_quad : NULL;
     r->tab = T;
 }
 

@@ -93,6 +93,50 @@ int rnn_tableau_is_explicit(const rnn_tableau *t);
 /* The order the coefficients satisfy, by ARKODE's order-condition check (up to 6). */
 int rnn_tableau_check_order(const rnn_tableau *t, int *order);
 
+/* ---- binary128 (tableau_quad.c, quad_ode.c): order studies below double rounding ----------- */
+
+#define RNN_QUAD_MAX_STAGES 13
+#define RNN_QUAD_MAX_ORDER 8
+
+/* A tableau in binary128. exact = 1: every coefficient was recovered as the rational p/q
+ * (q <= 2^26) whose double ARKODE ships, and the recovered table meets all its order
+ * conditions to ~1e-26 (binary128 rounding); exact = 0: the doubles as they are. residual:
+ * the largest |Phi(t) - 1/gamma(t)| over trees of order <= p, and |c - A 1|. */
+typedef struct {
+    const char *name;
+    size_t s;
+    int order;
+    rnn_quad A[RNN_QUAD_MAX_STAGES * RNN_QUAD_MAX_STAGES], b[RNN_QUAD_MAX_STAGES],
+        c[RNN_QUAD_MAX_STAGES];
+    int exact;
+    double residual;
+    unsigned long long max_den; /* the largest recovered denominator (exact tables) */
+} rnn_tableau_quad;
+
+int rnn_tableau_to_quad(const rnn_tableau *t, rnn_tableau_quad *q);
+/* res[k], k = 1..pmax (pmax <= 8): max |Phi(t) - 1/gamma(t)| over the rooted trees t of order
+ * k (res[0] = 0); c_res = max_i |c_i - sum_j A_ij|. A is s x s row-major. */
+int rnn_order_residuals_quad(size_t s, const rnn_quad *A, const rnn_quad *b, const rnn_quad *c,
+                             int pmax, double *res, double *c_res);
+/* The number of rooted trees of the given order (1..8). */
+int rnn_rooted_tree_count(int order);
+/* The fraction p/q with the smallest q <= 2^26 among x's continued-fraction convergents that
+ * rounds to x; RNN_EFORMAT if there is none. */
+int rnn_rational_from_double(double x, long long *num, unsigned long long *den);
+
+/* A right-hand side in binary128; returns 0 or an rnn_status. */
+typedef int (*rnn_quad_rhs)(rnn_quad t, const rnn_quad *s, rnn_quad *f, void *ctx);
+
+/* nsteps steps of the explicit tableau Q with step dt from s0 at t0: S is (nsteps + 1) x n,
+ * S[0] = s0. work: (Q->s + 1) n. RNN_ENONFINITE if a state turns non-finite. */
+int rnn_quad_rk_run(const rnn_tableau_quad *Q, size_t n, rnn_quad_rhs f, void *ctx, rnn_quad t0,
+                    rnn_quad dt, size_t nsteps, const rnn_quad *s0, rnn_quad *S, rnn_quad *work);
+/* The Gragg-Bulirsch-Stoer extrapolation method at a fixed macro step H: each step by the
+ * modified midpoint rule with n_j = 2j substeps, j = 1..k, extrapolated to h -> 0 (order 2k).
+ * S is (nsteps + 1) x n; work: (k + 3) n. */
+int rnn_quad_gbs_run(size_t n, rnn_quad_rhs f, void *ctx, rnn_quad t0, rnn_quad H, size_t nsteps,
+                     int k, const rnn_quad *s0, rnn_quad *S, rnn_quad *work);
+
 /* ---- cell families built from any cell's ODE (family.c, rk.c, multistep.c) --------------------
  * Names: a registered cell ("tanh", "qunn:16", ...), "rk:<tableau>:<cell>" (THEORY.md §5.1) or
  * "ms:<method>:<cell>" (§5.2). A family type is built once, on first use, and kept for the life
