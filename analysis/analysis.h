@@ -95,6 +95,9 @@ int rnn_converge_quad(rnn_cell *c, const rnn_input *in, const double *s0,
                       const rnn_converge_opts *o, rnn_converge_result *r, char *msg, size_t len);
 /* 1 if rnn_converge_quad can study this type. */
 int rnn_converge_quad_supported(const rnn_cell_type *type);
+/* 1 if it should: order >= 5 (no settled levels above double rounding, odernn-family.md §5)
+ * and a tableau whose exact coefficients are recovered (rnn_tableau_quad.exact). */
+int rnn_converge_quad_preferred(const rnn_cell_type *type);
 /* The asymptotic fit of a study's levels (rnn_fit_order), into r->order, fit_first, fit_last. */
 void rnn_converge_fit(rnn_converge_result *r);
 

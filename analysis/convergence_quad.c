@@ -60,6 +60,19 @@ int rnn_converge_quad_supported(const rnn_cell_type *type)
            rnn_tableau_is_explicit(tab);
 }
 
+/* Orders p >= 5 have no settled levels above double rounding on the cells' ODEs (their error
+ * constants are small; docs/theory/odernn-family.md §5): such a cell is studied in binary128
+ * when its table's exact rational coefficients are known. */
+#define QUAD_MIN_ORDER 5
+
+int rnn_converge_quad_preferred(const rnn_cell_type *type)
+{
+    if (!rnn_converge_quad_supported(type) || type->order < QUAD_MIN_ORDER)
+        return 0;
+    rnn_tableau_quad Q;
+    return rnn_tableau_to_quad(rnn_tableau_find(type->tableau), &Q) == RNN_OK && Q.exact;
+}
+
 /* ---- the reference cache: key = everything the reference depends on -------------------- */
 
 typedef struct {

@@ -21,6 +21,7 @@ typedef struct {
     int m_given, d_given;
     int levels_given, n0_given; /* converge: else the defaults for the cell's order */
     int reference;           /* converge: -1 by the cell's order, 0 CVODE, 1 rk8pd */
+    int precision;           /* converge: -1 auto, 0 double, 1 binary128 */
     int input;               /* rnn_input_kind */
     size_t steps;
     unsigned long seed;

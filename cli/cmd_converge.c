@@ -1,5 +1,6 @@
 /*
- * cmd_converge.c — `odernn converge CELL`: error against dt and the fitted order.
+ * cmd_converge.c — `odernn converge CELL`: error against dt and the fitted order, in double
+ * (analysis/convergence.c) or binary128 (convergence_quad.c; --precision).
  */
 #include <math.h>
 #include <stdio.h>
@@ -34,9 +35,22 @@ int cmd_converge(cli_opts *o)
         return rc ? rc : cli_error(EXIT_NUMERIC, "out of memory");
     }
     cli_initial_state(o, c, s0);
+    /* binary128 when asked, or by default where double rounding hides the order */
+    const int quad = o->precision == 1 ||
+                     (o->precision < 0 && o->reference < 0 && rnn_converge_quad_preferred(c->type));
     rnn_converge_result r;
     char msg[1024];
-    int cr = rnn_converge(c, in, s0, &o->conv, &r, msg, sizeof msg);
+    int cr = RNN_OK;
+    if (quad && o->reference >= 0)
+        cr = RNN_EINVAL, snprintf(msg, sizeof msg, "--reference chooses a double-precision "
+                                  "reference; with --precision quad the reference is "
+                                  "Gragg-Bulirsch-Stoer in binary128 (drop one of the two)");
+    else if (quad)
+        cr = rnn_converge_quad(c, in, s0, &o->conv, &r, msg, sizeof msg);
+    else
+        cr = rnn_converge(c, in, s0, &o->conv, &r, msg, sizeof msg);
+    if (cr == RNN_EUNSUPPORTED)
+        cr = RNN_EINVAL; /* asked of a cell that has no binary128 form: bad input */
     if (cr != RNN_OK) {
         rc = cli_error(cli_status(cr), "%s", msg);
     } else if (o->json) {
@@ -55,8 +69,17 @@ int cmd_converge(cli_opts *o)
             cJSON_AddBoolToObject(l, "in_fit", k >= r.fit_first && k <= r.fit_last);
             cJSON_AddItemToArray(lv, l);
         }
+        cJSON_AddStringToObject(root, "precision", quad ? "binary128" : "double");
+        if (quad) {
+            cJSON_AddBoolToObject(root, "tableau_exact", r.quad_exact);
+            cJSON_AddNumberToObject(root, "order_condition_residual", r.quad_residual);
+            cJSON_AddNumberToObject(root, "double_vs_quad", r.double_vs_quad);
+        }
         cJSON *ref = cJSON_AddObjectToObject(root, "reference");
-        if (o->conv.ref_rk8pd) {
+        if (quad) {
+            cJSON_AddStringToObject(ref, "solver", "Gragg-Bulirsch-Stoer, binary128");
+            cJSON_AddNumberToObject(ref, "order", 2.0 * r.gbs_k);
+        } else if (o->conv.ref_rk8pd) {
             cJSON_AddStringToObject(ref, "solver", "GSL rk8pd, fixed steps");
             cJSON_AddNumberToObject(ref, "substeps", (double)r.ref_substeps);
         } else {
@@ -81,8 +104,11 @@ int cmd_converge(cli_opts *o)
         for (size_t k = 0; k < r.levels; k++)
             printf("%-12.6g %-12.4e %-12.4f %s\n", r.dt[k], r.err[k], r.local_order[k],
                    k >= r.fit_first && k <= r.fit_last ? "yes" : "no");
-        char ref[64];
-        if (o->conv.ref_rk8pd)
+        char ref[128];
+        if (quad)
+            snprintf(ref, sizeof ref, "Gragg-Bulirsch-Stoer of order %d in binary128",
+                     2 * r.gbs_k);
+        else if (o->conv.ref_rk8pd)
             snprintf(ref, sizeof ref, "rk8pd at %zu steps per output interval", r.ref_substeps);
         else
             snprintf(ref, sizeof ref, "CVODE BDF at rtol %g", r.ref_rtol);
@@ -92,6 +118,12 @@ int cmd_converge(cli_opts *o)
         printf("order %.4f +- %.4f (expected %d); reference %s, its error %.2e (%s)\n", r.order,
                r.order_stderr, c->type->order, ref, r.ref_error,
                r.ref_ok ? "at least 1000x below the smallest error" : "NOT 1000x below the smallest error");
+        if (quad)
+            printf("binary128: tableau %s (order conditions to %.1e); the double cell within "
+                   "%.1e of the binary128 run\n",
+                   r.quad_exact ? "with its exact rational coefficients"
+                                : "with its double coefficients (no exact form known)",
+                   r.quad_residual, r.double_vs_quad);
     }
     free(s0);
     rnn_input_free(in);

@@ -74,9 +74,15 @@ static const cli_command commands[] = {
      "  --reference R       cvode (BDF, tightened to rtol 1e-13) | rk8pd (GSL Prince-Dormand\n"
      "                      8(9) at fixed steps, doubled until 1000x accurate enough; reaches\n"
      "                      rounding where CVODE cannot). Default: cvode for order <= 2, rk8pd\n"
-     "                      for order >= 3 (smooth inputs; use cvode for stiff ODEs)\n" COMMON_HELP,
+     "                      for order >= 3 (smooth inputs; use cvode for stiff ODEs)\n"
+     "  --precision P       auto | double | quad. quad: the tableau (its exact rational\n"
+     "                      coefficients when they are known), the ODE and the input in\n"
+     "                      binary128, against Gragg-Bulirsch-Stoer extrapolation of order 12\n"
+     "                      in binary128; for rk:<tableau>:tanh and rk:<tableau>:cornn. auto:\n"
+     "                      quad for order >= 5 with an exact tableau and no --reference\n"
+     "                      (double rounding hides those orders), else double\n" COMMON_HELP,
      "--hidden --input-dim --input --s0 --seed --set --load-params --save-params --json --levels "
-     "--n0 --t-end --reference",
+     "--n0 --t-end --reference --precision",
      1, cmd_converge},
     {"spectrum", "eigenvalues of the step / ODE Jacobian",
      "odernn spectrum CELL [options]\n\nEigenvalues (LAPACK dgeev) and singular values of the step Jacobian ds_n/ds_{n-1} and\n"
@@ -344,6 +350,16 @@ static int parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
                 o->reference = 1;
             else
                 rc = cli_error(EXIT_USAGE, "unknown --reference '%s' (allowed: cvode, rk8pd)", v);
+        } else if (!strcmp(name, "--precision")) {
+            if (!strcmp(v, "auto"))
+                o->precision = -1;
+            else if (!strcmp(v, "double"))
+                o->precision = 0;
+            else if (!strcmp(v, "quad"))
+                o->precision = 1;
+            else
+                rc = cli_error(EXIT_USAGE, "unknown --precision '%s' (allowed: auto, double, quad)",
+                               v);
         } else if (!strcmp(name, "--method")) {
             if (!strcmp(v, "bdf"))
                 o->cvode.method = RNN_CVODE_BDF;
@@ -447,7 +463,7 @@ void cli_opts_default(cli_opts *o)
                     .s0_random = 1, .tier = RNN_TIER_STANDARD, .which = "both",
                     .transient = 1000, .reorth = 1, .blocks = 10, .seeds = 1, .mode = "tangent",
                     .per_decade = 20, .metric = "ftle-max", .out_dir = "results",
-                    .reference = -1};
+                    .reference = -1, .precision = -1};
     rnn_cvode_opts_default(&o->cvode);
     rnn_converge_opts_default(&o->conv);
 }

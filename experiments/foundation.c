@@ -242,27 +242,16 @@ int rnn_check_vjp(const rnn_check_ctx *ctx, const rnn_cell_type *type, rnn_check
     return RNN_OK;
 }
 
-/* Orders p >= 5 have no settled levels above double rounding on these ODEs (their error
- * constants are small; docs/theory/odernn-family.md §5): an rk: cell whose tableau's exact
- * rational coefficients are recovered (rnn_tableau_to_quad) and whose ODE has a binary128
- * right-hand side is studied in binary128 instead. The same grid, trimming and fit. */
-#define QUAD_MIN_ORDER 5
 /* The double cell against the binary128 run at the same dt: rounding in the double run grows
  * to ~ N s eps ~ 1e-12 at most (N <= 2048 steps, s <= 13 stages, contractive ODEs); a different
  * ODE, input or coefficient would differ by O(dt^q) or O(1), far above 1e-10. */
 #define SAME_MAP_TOL 1e-10
 
-static int study_in_quad(const rnn_cell_type *type, int p)
-{
-    if (p < QUAD_MIN_ORDER || !rnn_converge_quad_supported(type))
-        return 0;
-    rnn_tableau_quad Q;
-    return rnn_tableau_to_quad(rnn_tableau_find(type->tableau), &Q) == RNN_OK && Q.exact;
-}
-
 /* The order.* criterion for a cell type and an expected order p: the fitted global order on
  * the `sines` input (m = 16, seeded from the run's seed and the stream "order") within ORDER_TOL
- * of p, with the reference ok. Shared by order.<cell> and the odernn.* family checks. */
+ * of p, with the reference ok. Shared by order.<cell> and the odernn.* family checks. Cells of
+ * order >= 5 with an exact tableau run in binary128 (rnn_converge_quad_preferred), where the
+ * double cell must also agree with the binary128 run to SAME_MAP_TOL. */
 int rnn_order_study(const rnn_check_ctx *ctx, const rnn_cell_type *type, int p,
                     rnn_order_outcome *out, char *msg, size_t len)
 {
@@ -281,7 +270,7 @@ int rnn_order_study(const rnn_check_ctx *ctx, const rnn_cell_type *type, int p,
     rnn_converge_opts o;
     rnn_converge_opts_for_order(&o, p, type->history);
     rnn_converge_result res;
-    const int quad = study_in_quad(type, p);
+    const int quad = rnn_converge_quad_preferred(type);
     int rc = quad ? rnn_converge_quad(c, in, s0, &o, &res, msg, len)
                   : rnn_converge(c, in, s0, &o, &res, msg, len);
     rnn_cell_free(c);

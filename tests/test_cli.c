@@ -164,6 +164,29 @@ Test(cli, converge_rk4_reports_tableau_order)
     cr_assert(fabs(order - 4.0) <= 0.15, "order %g", order);
 }
 
+/* Order >= 5 with an exact tableau: binary128 by default (a short horizon keeps it fast);
+ * --precision double gives the double study; bad combinations exit 2. */
+Test(cli, converge_quad_by_default_for_high_orders)
+{
+    cr_assert_eq(program_run("converge rk:verner_8_5_6:tanh --json --hidden 4 --t-end 1"), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "\"precision\":\t\"binary128\""), "%s", out);
+    cr_assert(strstr(out, "\"tableau_exact\":\ttrue"), "%s", out);
+    cr_assert(strstr(out, "Gragg-Bulirsch-Stoer"), "%s", out);
+    const char *p = strstr(out, "\"order\":");
+    cr_assert_not_null(p);
+    double order = atof(p + strlen("\"order\":"));
+    cr_assert(fabs(order - 6.0) <= 0.15, "order %g", order);
+    cr_assert_eq(program_run("converge rk:verner_8_5_6:tanh --json --hidden 4 --t-end 1 "
+                             "--precision double"), 0, "%s", out);
+    cr_assert(strstr(out, "\"precision\":\t\"double\""), "%s", out);
+    cr_assert_eq(program_run("converge rk:rk4:lstm --precision quad"), 2);
+    cr_assert(strstr(out, "binary128"), "%s", out);
+    cr_assert_eq(program_run("converge rk:rk4:tanh --precision quad --reference cvode"), 2);
+    cr_assert_eq(program_run("converge rk:rk4:tanh --precision single"), 2);
+    cr_assert(strstr(out, "allowed: auto, double, quad"), "%s", out);
+}
+
 Test(cli, params_round_trip_and_mismatch)
 {
     char args[1024], p1[256], p2[256];
