@@ -9,6 +9,7 @@ set -eu
 
 PKGS="build-essential pkg-config libgsl-dev liblapacke-dev libopenblas-dev libsundials-dev \
 gnuplot-nox libcriterion-dev libreadline-dev libcjson-dev"
+# (libquadmath, for the binary128 order studies, comes with gcc: build-essential -> libgcc-12-dev)
 
 missing=""
 for p in $PKGS; do
