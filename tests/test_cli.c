@@ -138,6 +138,14 @@ Test(cli, simulate_writes_tidy_csv_atomically)
     cr_assert_neq(system(args), 0, "a temporary file was left behind");
 }
 
+/* The "order" field of converge's JSON output. */
+static double json_order(void)
+{
+    const char *p = strstr(out, "\"order\":");
+    cr_assert_not_null(p, "no \"order\" in: %s", out);
+    return atof(p + strlen("\"order\":"));
+}
+
 Test(cli, converge_json_contract_and_order)
 {
     cr_assert_eq(program_run("converge antisym --json --hidden 8"), 0);
@@ -145,9 +153,7 @@ Test(cli, converge_json_contract_and_order)
     cr_assert(strstr(out, "\"order_stderr\""));
     cr_assert(strstr(out, "\"expected_order\":\t1"));
     cr_assert(strstr(out, "\"levels\""));
-    const char *p = strstr(out, "\"order\":");
-    cr_assert_not_null(p);
-    double order = atof(p + strlen("\"order\":"));
+    double order = json_order();
     cr_assert(order > 0.85 && order < 1.15, "order %g", order);
 }
 
@@ -158,9 +164,7 @@ Test(cli, converge_rk4_reports_tableau_order)
     cr_assert_eq(program_run("converge rk:rk4:tanh --json --hidden 8"), 0);
     cr_assert(strstr(out, "\"expected_order\":\t4"), "%s", out);
     cr_assert(strstr(out, "\"solver\":\t\"GSL rk8pd, fixed steps\""), "%s", out);
-    const char *p = strstr(out, "\"order\":");
-    cr_assert_not_null(p);
-    double order = atof(p + strlen("\"order\":"));
+    double order = json_order();
     cr_assert(fabs(order - 4.0) <= 0.15, "order %g", order);
 }
 
@@ -173,9 +177,7 @@ Test(cli, converge_quad_by_default_for_high_orders)
     cr_assert(strstr(out, "\"precision\":\t\"binary128\""), "%s", out);
     cr_assert(strstr(out, "\"tableau_exact\":\ttrue"), "%s", out);
     cr_assert(strstr(out, "Gragg-Bulirsch-Stoer"), "%s", out);
-    const char *p = strstr(out, "\"order\":");
-    cr_assert_not_null(p);
-    double order = atof(p + strlen("\"order\":"));
+    double order = json_order();
     cr_assert(fabs(order - 6.0) <= 0.15, "order %g", order);
     cr_assert_eq(program_run("converge rk:verner_8_5_6:tanh --json --hidden 4 --t-end 1 "
                              "--precision double"), 0, "%s", out);
