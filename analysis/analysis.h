@@ -68,10 +68,13 @@ typedef struct {
     rnn_cvode_stats ref_stats;
     /* rnn_converge_quad only (quad = 1): the study ran in binary128 against Gragg-Bulirsch-
      * Stoer with gbs_k columns (order 2 gbs_k); quad_exact and quad_residual as in
-     * rnn_tableau_quad; double_vs_quad: the largest relative distance between the cell's own
-     * (double) run and the binary128 run at the same dt, over the levels used. */
+     * rnn_tableau_quad; coef_floor: the error the coefficients' residual adds (ref_ok and the
+     * trimming use max(ref_error, coef_floor)); double_vs_quad: the largest relative distance
+     * between the cell's own (double) run and the binary128 run at the same dt, over the levels
+     * run. */
     int quad, quad_exact, gbs_k;
-    double quad_residual, double_vs_quad;
+    double quad_residual, coef_floor, double_vs_quad;
+    const char *quad_source;
 } rnn_converge_result;
 
 void rnn_converge_opts_default(rnn_converge_opts *o); /* t_end 4, n0 40, 7 levels, 1e-10 .. 1e-13 */

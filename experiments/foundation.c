@@ -283,12 +283,13 @@ int rnn_order_study(const rnn_check_ctx *ctx, const rnn_cell_type *type, int p,
     if (quad) {
         out->pass = out->pass && res.double_vs_quad <= SAME_MAP_TOL;
         snprintf(out->detail, sizeof out->detail,
-                 "binary128, exact rational tableau (order conditions to %.0e): fitted order "
-                 "%.4f +- %.4f (expected %d) over levels %zu..%zu of dt = %g..%g, m = %zu, sines; "
-                 "reference GBS order %d, error %.1e %s 1e-3 x min E = %.1e; the double cell "
-                 "within %.1e %s of the binary128 run",
-                 res.quad_residual, res.order, res.order_stderr, p, res.fit_first, res.fit_last,
-                 res.dt[0], res.dt[res.levels - 1], m, 2 * res.gbs_k, res.ref_error,
+                 "binary128, %s (order conditions to %.0e): fitted order %.4f +- %.4f "
+                 "(expected %d) over levels %zu..%zu of dt = %g..%g, m = %zu, sines; reference "
+                 "GBS order %d, error %.1e, coefficient floor %.0e, %s 1e-3 x min E = %.1e; the "
+                 "double cell within %.1e %s of the binary128 run",
+                 res.quad_source, res.quad_residual, res.order, res.order_stderr, p,
+                 res.fit_first, res.fit_last, res.dt[0], res.dt[res.levels - 1], m,
+                 2 * res.gbs_k, res.ref_error, res.coef_floor,
                  res.ref_ok ? "<=" : "> (FAILS)", 1e-3 * res.err[res.levels - 1],
                  res.double_vs_quad, res.double_vs_quad <= SAME_MAP_TOL ? "(<= 1e-10)"
                                                                          : "(> 1e-10: FAILS)");

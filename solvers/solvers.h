@@ -98,10 +98,10 @@ int rnn_tableau_check_order(const rnn_tableau *t, int *order);
 #define RNN_QUAD_MAX_STAGES 13
 #define RNN_QUAD_MAX_ORDER 8
 
-/* A tableau in binary128. exact = 1: every coefficient was recovered as the rational p/q
- * (q <= 2^26) whose double ARKODE ships, and the recovered table meets all its order
- * conditions to ~1e-26 (binary128 rounding); exact = 0: the doubles as they are. residual:
- * the largest |Phi(t) - 1/gamma(t)| over trees of order <= p, and |c - A 1|. */
+/* A tableau in binary128. exact = 1: rational coefficients that meet all the order conditions
+ * to 1e-24 (source: the published fractions of the ARK5(4)8L tables, or the fractions p/q,
+ * q <= 2^26, that ARKODE's doubles were rounded from); exact = 0: ARKODE's doubles as they are.
+ * residual: the largest |Phi(t) - 1/gamma(t)| over trees of order <= p, and |c - A 1|. */
 typedef struct {
     const char *name;
     size_t s;
@@ -110,7 +110,7 @@ typedef struct {
         c[RNN_QUAD_MAX_STAGES];
     int exact;
     double residual;
-    unsigned long long max_den; /* the largest recovered denominator (exact tables) */
+    const char *source; /* where the coefficients came from, for messages */
 } rnn_tableau_quad;
 
 int rnn_tableau_to_quad(const rnn_tableau *t, rnn_tableau_quad *q);

@@ -19,10 +19,11 @@
  * exact (Euclid's algorithm on x = M 2^e as integers); the first convergent with q <= 2^26 that
  * rounds back to x is taken and divided out in binary128. That this gave the published table is
  * not assumed but checked: the recovered table must meet every order condition up to its order
- * to QUAD_EXACT. A wrong recovery leaves a residual of order 1/q^2, and tables whose published
- * coefficients are themselves rounded (SUNDIALS' arkode_butcher_erk.def marks ARK4(3)6L,
- * ARK4(3)7L and ARK5(4)8L[2]SA as not exact beyond double) fail the check; they keep their
- * double coefficients and say so (exact = 0, with their residual).
+ * to QUAD_EXACT. A wrong recovery leaves a residual of order 1/q^2 or more. The ARK5(4)8L tables
+ * were published as fractions with q ~ 1e13, which cannot be recovered (fractions that close
+ * are not unique): they are carried here as published, checked entry by entry against ARKODE's
+ * doubles. Tables with neither keep their doubles and say so (exact = 0, with their residual,
+ * ~1e-16).
  *
  * References: Butcher, Numerical Methods for ODEs, 3rd ed. (2016), §30-§31 (trees, elementary
  * weights, order conditions); Hairer, Norsett, Wanner, Solving ODEs I, §II.2; Khinchin,
@@ -35,11 +36,13 @@
 #include <quadmath.h>
 #include "solvers.h"
 
-/* A recovered table is exact when its residuals are at binary128 rounding: sums of s <= 13
- * products of coefficients up to ~1e2 in size (Fehlberg 8, Verner 6) carry rounding ~ s^2 1e2
- * 2^-113 ~ 2e-30 per tree; 1e-26 leaves a margin of 5000, while a coefficient rounded to double
- * leaves residuals ~ 1e-17 and a wrong rational one ~ 1/q^2 >= 2^-52. */
-#define QUAD_EXACT 1e-26
+/* Rational coefficients are used when they meet the order conditions to QUAD_EXACT: eight
+ * orders below double rounding. Recovered small-denominator tables reach binary128 rounding
+ * (sums of s <= 13 products of coefficients up to ~1e2: ~ s^2 1e2 2^-113 ~ 2e-30); the published
+ * fractions of the ARK tables ~1e-26. A wrong recovery, or a coefficient rounded to double,
+ * leaves >= 1e-17. What remains is an error floor that the binary128 study estimates and keeps
+ * 1000x below the errors it fits (convergence_quad.c). */
+#define QUAD_EXACT 1e-24
 #define MAX_DEN ((unsigned long long)1 << 26)
 #define N_TREES 200
 
@@ -168,51 +171,163 @@ int rnn_rational_from_double(double x, long long *num, unsigned long long *den)
     return RNN_EFORMAT; /* no fraction with a denominator up to 2^26 rounds to x */
 }
 
-int rnn_tableau_to_quad(const rnn_tableau *t, rnn_tableau_quad *q)
+/* ---- coefficients published as ratios of large integers --------------------------------------
+ * Kennedy and Carpenter give their ARK tables as p/q with q ~ 1e13, beyond recovery from the
+ * doubles (fractions that close are not unique): ARK5(4)8L[2]SA, Appl. Numer. Math. 44 (2003)
+ * 139-181, Table 5; ARK5(4)8L[2]SAb, Appl. Numer. Math. 136 (2019) 183-205. The numbers are
+ * the ones SUNDIALS' arkode_butcher_erk.def lists. They are rational approximations of the
+ * schemes, so they meet the order conditions only to ~1e-26, not to binary128 rounding; every
+ * entry must round to ARKODE's double, and entries not listed must be zero there. */
+typedef struct {
+    signed char i, j; /* A_ij; j = -1: b_i; j = -2: c_i */
+    double p, q;      /* integers below 2^53: exact */
+} frac;
+#define END {-1, 0, 0, 0}
+
+static const frac ark548l2sa[] = {
+    {1, 0, 41, 100},
+    {2, 0, 367902744464., 2072280473677.}, {2, 1, 677623207551., 8224143866563.},
+    {3, 0, 1268023523408., 10340822734521.}, {3, 2, 1029933939417., 13636558850479.},
+    {4, 0, 14463281900351., 6315353703477.}, {4, 2, 66114435211212., 5879490589093.},
+    {4, 3, -54053170152839., 4284798021562.},
+    {5, 0, 14090043504691., 34967701212078.}, {5, 2, 15191511035443., 11219624916014.},
+    {5, 3, -18461159152457., 12425892160975.}, {5, 4, -281667163811., 9011619295870.},
+    {6, 0, 19230459214898., 13134317526959.}, {6, 2, 21275331358303., 2942455364971.},
+    {6, 3, -38145345988419., 4862620318723.}, {6, 4, -1, 8}, {6, 5, -1, 8},
+    {7, 0, -19977161125411., 11928030595625.}, {7, 2, -40795976796054., 6384907823539.},
+    {7, 3, 177454434618887., 12078138498510.}, {7, 4, 782672205425., 8267701900261.},
+    {7, 5, -69563011059811., 9646580694205.}, {7, 6, 7356628210526., 4942186776405.},
+    {0, -1, -872700587467., 9133579230613.}, {3, -1, 22348218063261., 9555858737531.},
+    {4, -1, -1143369518992., 8141816002931.}, {5, -1, -39379526789629., 19018526304540.},
+    {6, -1, 32727382324388., 42900044865799.}, {7, -1, 41, 200},
+    {1, -2, 41, 100}, {2, -2, 2935347310677., 11292855782101.},
+    {3, -2, 1426016391358., 7196633302097.}, {4, -2, 92, 100}, {5, -2, 24, 100}, {6, -2, 3, 5},
+    {7, -2, 1, 1}, END};
+
+static const frac ark548l2sab[] = {
+    {1, 0, 4, 9}, {2, 0, 1, 9}, {2, 1, 1183333538310., 1827251437969.},
+    {3, 0, 895379019517., 9750411845327.}, {3, 1, 477606656805., 13473228687314.},
+    {3, 2, -112564739183., 9373365219272.},
+    {4, 0, -4458043123994., 13015289567637.}, {4, 1, -2500665203865., 9342069639922.},
+    {4, 2, 983347055801., 8893519644487.}, {4, 3, 2185051477207., 2551468980502.},
+    {5, 0, -167316361917., 17121522574472.}, {5, 1, 1605541814917., 7619724128744.},
+    {5, 2, 991021770328., 13052792161721.}, {5, 3, 2342280609577., 11279663441611.},
+    {5, 4, 3012424348531., 12792462456678.},
+    {6, 0, 6680998715867., 14310383562358.}, {6, 1, 5029118570809., 3897454228471.},
+    {6, 2, 2415062538259., 6382199904604.}, {6, 3, -3924368632305., 6964820224454.},
+    {6, 4, -4331110370267., 15021686902756.}, {6, 5, -3944303808049., 11994238218192.},
+    {7, 0, 2193717860234., 3570523412979.}, {7, 1, 2193717860234., 3570523412979.},
+    {7, 2, 5952760925747., 18750164281544.}, {7, 3, -4412967128996., 6196664114337.},
+    {7, 4, 4151782504231., 36106512998704.}, {7, 5, 572599549169., 6265429158920.},
+    {7, 6, -457874356192., 11306498036315.},
+    {2, -1, 3517720773327., 20256071687669.}, {3, -1, 4569610470461., 17934693873752.},
+    {4, -1, 2819471173109., 11655438449929.}, {5, -1, 3296210113763., 10722700128969.},
+    {6, -1, -1142099968913., 5710983926999.}, {7, -1, 2, 9},
+    {1, -2, 4, 9}, {2, -2, 6456083330201., 8509243623797.},
+    {3, -2, 1632083962415., 14158861528103.}, {4, -2, 6365430648612., 17842476412687.},
+    {5, -2, 18, 25}, {6, -2, 191, 200}, {7, -2, 1, 1}, END};
+
+static const struct {
+    const char *name;
+    const frac *f;
+} published[] = {{"ark548l2sa_erk_8_4_5", ark548l2sa}, {"ark548l2sab_erk_8_4_5", ark548l2sab}};
+
+/* The published table for t into q (A, b, c); 1 if there is one and every entry matches
+ * ARKODE's doubles. */
+static int from_published(const rnn_tableau *t, rnn_tableau_quad *q)
+{
+    const frac *f = NULL;
+    for (size_t k = 0; k < sizeof published / sizeof published[0]; k++)
+        if (strcmp(t->name, published[k].name) == 0)
+            f = published[k].f;
+    if (!f)
+        return 0;
+    const size_t s = t->s;
+    int listed[RNN_QUAD_MAX_STAGES * (RNN_QUAD_MAX_STAGES + 2)] = {0};
+    for (; f->i >= 0; f++) {
+        if ((size_t)f->i >= s || f->j >= f->i)
+            return 0;
+        const rnn_quad v = (rnn_quad)f->p / (rnn_quad)f->q;
+        const size_t col = f->j >= 0 ? (size_t)f->j : s - 1 - (size_t)f->j; /* b: s, c: s + 1 */
+        const double shipped = f->j >= 0 ? t->A[f->i * s + f->j] : f->j == -1 ? t->b[f->i] : t->c[f->i];
+        if ((double)v != shipped)
+            return 0;
+        (f->j >= 0 ? q->A + f->i * s + f->j : f->j == -1 ? q->b + f->i : q->c + f->i)[0] = v;
+        listed[f->i * (s + 2) + col] = 1;
+    }
+    for (size_t i = 0; i < s; i++) { /* what is not listed is zero in ARKODE's table too */
+        for (size_t j = 0; j < s; j++)
+            if (!listed[i * (s + 2) + j] && t->A[i * s + j] != 0)
+                return 0;
+        if ((!listed[i * (s + 2) + s] && t->b[i] != 0) ||
+            (!listed[i * (s + 2) + s + 1] && t->c[i] != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* The largest residual of q's order conditions up to its order, c = A 1 included. */
+static int worst_residual(const rnn_tableau_quad *q, double *worst)
+{
+    double res[RNN_QUAD_MAX_ORDER + 1], cres = 0;
+    int rc = rnn_order_residuals_quad(q->s, q->A, q->b, q->c, q->order, res, &cres);
+    *worst = cres;
+    for (int k = 1; rc == RNN_OK && k <= q->order; k++)
+        *worst = fmax(*worst, res[k]);
+    return rc;
+}
+
+/* Every coefficient read as the small-denominator fraction its double was rounded from; 1 if
+ * all of them were. */
+static int from_recovered(const rnn_tableau *t, rnn_tableau_quad *q)
 {
     const size_t s = t->s;
-    if (s > RNN_QUAD_MAX_STAGES || t->order < 1 || t->order > RNN_QUAD_MAX_ORDER)
+    for (size_t i = 0; i < s * s + 2 * s; i++) {
+        const double x = i < s * s ? t->A[i] : i < s * s + s ? t->b[i - s * s] : t->c[i - s * s - s];
+        rnn_quad *dst = i < s * s ? q->A + i : i < s * s + s ? q->b + (i - s * s) : q->c + (i - s * s - s);
+        long long p;
+        unsigned long long d;
+        if (rnn_rational_from_double(x, &p, &d) != RNN_OK)
+            return 0;
+        *dst = (rnn_quad)p / (rnn_quad)d;
+    }
+    return 1;
+}
+
+int rnn_tableau_to_quad(const rnn_tableau *t, rnn_tableau_quad *q)
+{
+    const size_t s = t ? t->s : 0;
+    if (!t || s < 1 || s > RNN_QUAD_MAX_STAGES || t->order < 1 || t->order > RNN_QUAD_MAX_ORDER)
         return RNN_EINVAL;
     memset(q, 0, sizeof *q);
     q->s = s;
     q->order = t->order;
     q->name = t->name;
-    /* the rational reading of every coefficient */
-    int all = 1;
-    const double *src[3] = {t->A, t->b, t->c};
-    rnn_quad *dst[3] = {q->A, q->b, q->c};
-    const size_t cnt[3] = {s * s, s, s};
-    for (int v = 0; v < 3; v++)
-        for (size_t i = 0; i < cnt[v]; i++) {
-            long long p;
-            unsigned long long d;
-            if (rnn_rational_from_double(src[v][i], &p, &d) == RNN_OK) {
-                dst[v][i] = (rnn_quad)p / (rnn_quad)d;
-                if (d > q->max_den)
-                    q->max_den = d;
-            } else {
-                dst[v][i] = src[v][i];
-                all = 0;
-            }
-        }
-    double res[RNN_QUAD_MAX_ORDER + 1], cres;
-    int rc = rnn_order_residuals_quad(s, q->A, q->b, q->c, t->order, res, &cres);
-    if (rc != RNN_OK)
-        return rc;
-    double worst = cres;
-    for (int k = 1; k <= t->order; k++)
-        worst = fmax(worst, res[k]);
-    q->exact = all && worst <= QUAD_EXACT;
-    if (!q->exact) { /* the doubles as they are, and their own residual */
-        for (int v = 0; v < 3; v++)
-            for (size_t i = 0; i < cnt[v]; i++)
-                dst[v][i] = src[v][i];
-        q->max_den = 0;
-        rc = rnn_order_residuals_quad(s, q->A, q->b, q->c, t->order, res, &cres);
-        worst = cres;
-        for (int k = 1; k <= t->order; k++)
-            worst = fmax(worst, res[k]);
+    /* published fractions first, then fractions recovered from the doubles: kept if the order
+     * conditions hold to QUAD_EXACT */
+    int rc = RNN_OK;
+    if (from_published(t, q)) {
+        q->source = "published fractions";
+        rc = worst_residual(q, &q->residual);
+        q->exact = rc == RNN_OK && q->residual <= QUAD_EXACT;
     }
-    q->residual = worst;
+    if (rc == RNN_OK && !q->exact) {
+        memset(q->A, 0, sizeof q->A);
+        if (from_recovered(t, q)) {
+            q->source = "fractions recovered from the doubles";
+            rc = worst_residual(q, &q->residual);
+            q->exact = rc == RNN_OK && q->residual <= QUAD_EXACT;
+        }
+    }
+    if (rc == RNN_OK && !q->exact) { /* the doubles as they are, and their own residual */
+        for (size_t i = 0; i < s; i++) {
+            for (size_t j = 0; j < s; j++)
+                q->A[i * s + j] = t->A[i * s + j];
+            q->b[i] = t->b[i];
+            q->c[i] = t->c[i];
+        }
+        q->source = "ARKODE's doubles";
+        rc = worst_residual(q, &q->residual);
+    }
     return rc;
 }
